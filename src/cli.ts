@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { doctorCommand } from './commands/doctor.js';
+import { ExitCode, UserError, describeError } from './errors.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Each subcommand is a small module that parses its options and calls the library. */
+const SUBCOMMANDS: ((program: Command) => Command)[] = [doctorCommand];
+
+export function buildProgram(): Command {
+  const program = new Command('boiler')
+    .description('Recommend coubs by how they sound: crawl → convert → train → index → query')
+    .version(version)
+    .option('--verbose', 'print stack traces and extra diagnostics')
+    .exitOverride()
+    .configureOutput({ outputError: (message, write) => write(`boiler: ${message.replace(/^error: /, '')}`) })
+    .addHelpText('after', '\nExamples:\n  $ boiler doctor\n  $ boiler <command> --help\n');
+  for (const make of SUBCOMMANDS) {
+    // Settings are per command: subcommands take the program's exitOverride and error format,
+    // so that main() owns every exit code.
+    program.addCommand(make(program).copyInheritedSettings(program));
+  }
+  return program;
+}
+
+/** Commander's codes for a bad value (a user error, exit 1) as opposed to a malformed command line (exit 2). */
+const BAD_VALUE_CODES = new Set(['commander.invalidArgument']);
+const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return ExitCode.usage;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (HELP_CODES.has(error.code)) return ExitCode.ok;
+      return BAD_VALUE_CODES.has(error.code) ? ExitCode.userError : ExitCode.usage;
+    }
+    const verbose = argv.includes('--verbose');
+    if (error instanceof UserError) {
+      process.stderr.write(`boiler: ${error.message}\n`);
+      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`boiler: unexpected error: ${describeError(error)}${verbose ? '' : ' (run with --verbose for details)'}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return ExitCode.userError;
+  }
+}

@@ -1,0 +1,89 @@
+import cliProgress from 'cli-progress';
+
+/** Reports progress of a long job: a bar on a terminal, plain periodic lines in logs and CI. */
+export interface Progress {
+  /** Advances by `by` items (default 1); `status` is shown beside the bar, e.g. the latest loss. */
+  tick(by?: number, status?: string): void;
+  /** Changes the total once it becomes known (pages discovered, files listed). */
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  unit?: string;
+  stream?: NodeJS.WriteStream;
+  /** Seconds between plain lines when the stream is not a terminal. */
+  intervalSeconds?: number;
+}
+
+/** Seconds between plain progress lines; BOILER_PROGRESS_INTERVAL overrides for very long or very short jobs. */
+function defaultInterval(): number {
+  const fromEnv = Number(process.env.BOILER_PROGRESS_INTERVAL);
+  return Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 10;
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  return stream.isTTY ? barProgress(options, stream) : lineProgress(options, stream);
+}
+
+function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
+  const unit = options.unit ?? 'items';
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: `${options.label} [{bar}] {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted} {status}`,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = Date.now();
+  let value = 0;
+  bar.start(options.total, 0, { rate: '0.0', status: '' });
+  return {
+    tick(by = 1, status = '') {
+      value += by;
+      const rate = value / Math.max((Date.now() - started) / 1000, 1e-3);
+      bar.update(value, { rate: rate.toFixed(1), status });
+    },
+    setTotal(total) {
+      bar.setTotal(total);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
+  const unit = options.unit ?? 'items';
+  const intervalMs = (options.intervalSeconds ?? defaultInterval()) * 1000;
+  const started = Date.now();
+  let total = options.total;
+  let value = 0;
+  let lastStatus = '';
+  let lastPrinted = started;
+  const print = () => {
+    const seconds = (Date.now() - started) / 1000;
+    const rate = value / Math.max(seconds, 1e-3);
+    const eta = rate > 0 && total > value ? ` eta ${Math.round((total - value) / rate)}s` : '';
+    stream.write(`${options.label}: ${value}/${total} ${unit} (${rate.toFixed(1)}/s${eta})${lastStatus ? ' ' + lastStatus : ''}\n`);
+    lastPrinted = Date.now();
+  };
+  return {
+    tick(by = 1, status = '') {
+      value += by;
+      lastStatus = status;
+      if (Date.now() - lastPrinted >= intervalMs) print();
+    },
+    setTotal(newTotal) {
+      total = newTotal;
+    },
+    stop() {
+      print();
+    },
+  };
+}
