@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import wavefile from 'wavefile';
+import { UserError } from '../errors.js';
+
+/** Clips are 2**17 samples (8.192 s) at 16 kHz, the length the original chose from the crawl's length histogram. */
+export const SAMPLE_RATE = 16000;
+export const CLIP_SAMPLES = 2 ** 17;
+
+/**
+ * Decodes a 16 kHz mono 16-bit PCM wav to floats in [-1, 1) (int16 / 32768, as torchaudio.load).
+ * Any other rate, channel count or format is rejected, naming the file and the fix.
+ */
+export function decodeWav(bytes: Uint8Array, name: string): Float32Array {
+  let wav: InstanceType<typeof wavefile.WaveFile>;
+  try {
+    wav = new wavefile.WaveFile(bytes);
+  } catch (error) {
+    throw new UserError(`${name} is not a readable wav file (${(error as Error).message}): convert it with boiler convert`);
+  }
+  const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number; bitsPerSample: number };
+  if (fmt.audioFormat !== 1 || fmt.bitsPerSample !== 16 || fmt.numChannels !== 1 || fmt.sampleRate !== SAMPLE_RATE) {
+    throw new UserError(
+      `${name} is ${fmt.sampleRate} Hz, ${fmt.numChannels} channel(s), ${fmt.bitsPerSample}-bit (format ${fmt.audioFormat}); ` +
+        `boiler needs 16 kHz mono 16-bit PCM: convert it with boiler convert`,
+    );
+  }
+  const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array;
+  const out = new Float32Array(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = samples[i] / 32768;
+  return out;
+}
+
+export function readWav(path: string): Float32Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return decodeWav(bytes, path);
+}
+
+/**
+ * The original loader: repeats a short clip end to end and truncates a long one to `length`
+ * samples, then divides by the clip's maximum (the largest sample, not the largest magnitude).
+ *
+ * Where that division would give NaN or Inf, we depart from the original: a clip whose maximum
+ * is not positive (all-negative or silent) is divided by its largest magnitude instead, and an
+ * all-zero clip (including an empty one) stays all zeros.
+ */
+export function fitClip(samples: Float32Array, length = CLIP_SAMPLES): Float32Array {
+  const out = new Float32Array(length);
+  if (samples.length === 0) return out;
+  for (let at = 0; at < length; at += samples.length) {
+    out.set(samples.subarray(0, Math.min(samples.length, length - at)), at);
+  }
+  let max = -Infinity;
+  let peak = 0;
+  for (const v of out) {
+    if (v > max) max = v;
+    if (Math.abs(v) > peak) peak = Math.abs(v);
+  }
+  const divisor = max > 0 ? max : peak;
+  if (divisor > 0) for (let i = 0; i < length; i++) out[i] /= divisor;
+  return out;
+}
+
+/** A wav file as the model sees it: (2**17) floats, repeated or truncated and normalised. */
+export function loadClip(path: string): Float32Array {
+  return fitClip(readWav(path));
+}
