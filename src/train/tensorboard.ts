@@ -1,0 +1,86 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ProtoWriter } from '../util/protobuf.js';
+
+/** CRC-32C (Castagnoli), the checksum TFRecord framing uses. */
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32c(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = CRC32C_TABLE[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function maskedCrc(bytes: Uint8Array): number {
+  const crc = crc32c(bytes);
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** One TFRecord: length, its masked CRC, the data, the data's masked CRC. */
+export function tfRecord(data: Uint8Array): Buffer {
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(data.length));
+  const lengthCrc = Buffer.alloc(4);
+  lengthCrc.writeUInt32LE(maskedCrc(length));
+  const dataCrc = Buffer.alloc(4);
+  dataCrc.writeUInt32LE(maskedCrc(data));
+  return Buffer.concat([length, lengthCrc, data, dataCrc]);
+}
+
+/**
+ * Writes TensorBoard event files (`events.out.tfevents.*`) so that `tensorboard --logdir DIR`
+ * shows scalars and images. Event proto: wall_time = 1, step = 2, file_version = 3, summary = 5;
+ * Summary.value = 1; Value: tag = 1, simple_value = 2, image = 4; Image: height 1, width 2,
+ * colorspace 3, encoded_image_string 4.
+ */
+export class EventWriter {
+  private readonly fd: number;
+  readonly path: string;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, `events.out.tfevents.${Math.floor(Date.now() / 1000)}.${hostname()}.${process.pid}`);
+    this.fd = openSync(this.path, 'a');
+    this.write((e) => e.string(3, 'brain.Event:2'), 0);
+  }
+
+  private write(fill: (event: ProtoWriter) => void, step: number): void {
+    const event = new ProtoWriter().double(1, Date.now() / 1000).int(2, step);
+    fill(event);
+    writeSync(this.fd, tfRecord(event.finish()));
+  }
+
+  scalars(step: number, values: Record<string, number>): void {
+    this.write(
+      (e) =>
+        e.message(5, (summary) => {
+          for (const [tag, value] of Object.entries(values)) summary.message(1, (v) => v.string(1, tag).float(2, value));
+        }),
+      step,
+    );
+  }
+
+  /** A PNG image (grayscale: colorspace 1). */
+  image(step: number, tag: string, png: Uint8Array, width: number, height: number): void {
+    this.write(
+      (e) =>
+        e.message(5, (summary) =>
+          summary.message(1, (v) => v.string(1, tag).message(4, (img) => img.int(1, height).int(2, width).int(3, 1).bytes(4, png))),
+        ),
+      step,
+    );
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
