@@ -5,7 +5,7 @@ import json
 import torch
 
 total_steps = 20
-p = torch.nn.Parameter(torch.tensor([0.5, -1.0, 2.0, 0.0]))
+p = torch.nn.Parameter(torch.tensor([0.5, -1.0, 2.0, 0.25]))
 opt = torch.optim.Adam([p], lr=1e-3)
 sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=total_steps)
 lrs, betas, params, grads = [], [], [], []
@@ -19,5 +19,5 @@ for step in range(total_steps):
     opt.step()
     sched.step()
     params.append(p.detach().tolist())
-print(json.dumps({"total_steps": total_steps, "max_lr": 1e-3, "initial": [0.5, -1.0, 2.0, 0.0],
+print(json.dumps({"total_steps": total_steps, "max_lr": 1e-3, "initial": [0.5, -1.0, 2.0, 0.25],
                   "target": [1.0, 2.0, -3.0, 0.5], "lr": lrs, "beta1": betas, "grads": grads, "params": params}))
