@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { convertCommand } from './commands/convert.js';
 import { doctorCommand } from './commands/doctor.js';
+import { statsCommand } from './commands/stats.js';
 import { ExitCode, UserError, describeError } from './errors.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Each subcommand is a small module that parses its options and calls the library. */
-const SUBCOMMANDS: ((program: Command) => Command)[] = [doctorCommand];
+const SUBCOMMANDS: ((program: Command) => Command)[] = [doctorCommand, convertCommand, statsCommand];
 
 export function buildProgram(): Command {
   const program = new Command('boiler')

@@ -1,0 +1,180 @@
+import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { UserError } from '../errors.js';
+import { SAMPLE_RATE } from './clip.js';
+import { locateFfmpeg } from './ffmpeg.js';
+import { assignOutputNames, listMediaFiles, MEDIA_EXTENSIONS, type NameClash } from './media-files.js';
+import { convertFile, DecodeError } from './transcode.js';
+import { readWavHeader } from './wav-header.js';
+
+export interface ConvertOptions {
+  /** Directory searched recursively for audio and video files. */
+  input: string;
+  /** Directory that receives one `<name>.wav` per input (created if missing). */
+  output: string;
+  /** Output sample rate in Hz (default 16000, the model's). */
+  rate?: number;
+  /** Convert even where an up-to-date output exists. */
+  force?: boolean;
+}
+
+/** One input and the wav it becomes; `source` is relative to the input directory, for messages. */
+export interface Conversion {
+  source: string;
+  input: string;
+  output: string;
+}
+
+export interface ConversionPlan {
+  outputDir: string;
+  rate: number;
+  /** Conversions still to run. */
+  pending: Conversion[];
+  /** Inputs whose output is already there, newer than the input and in the requested format. */
+  upToDate: Conversion[];
+  clashes: NameClash[];
+}
+
+export interface Failure {
+  source: string;
+  reason: string;
+}
+
+export interface ConvertSummary {
+  converted: Conversion[];
+  upToDate: Conversion[];
+  failed: Failure[];
+  clashes: NameClash[];
+  seconds: number;
+}
+
+export interface RunOptions {
+  /** Concurrent ffmpeg processes (default: the number of cores). */
+  jobs?: number;
+  /** ffmpeg binary (default: locateFfmpeg()). */
+  ffmpegPath?: string;
+  /** Called as each conversion ends, successful or not: drives a progress bar. */
+  onDone?: (conversion: Conversion, failure?: Failure) => void;
+}
+
+function requireDirectory(path: string, what: string): void {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) throw new UserError(`${what} ${path} does not exist: pass an existing directory`);
+  if (!stat.isDirectory()) throw new UserError(`${what} ${path} is not a directory: pass a directory`);
+}
+
+function prepareOutputDirectory(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    throw new UserError(`cannot write to output directory ${path} (${(error as NodeJS.ErrnoException).code}): choose a writable --out`);
+  }
+}
+
+/** True when `output` was written after `input` changed and holds what this run would write. */
+function isUpToDate(input: string, output: string, rate: number): boolean {
+  const written = statSync(output, { throwIfNoEntry: false });
+  if (!written || written.mtimeMs < statSync(input).mtimeMs) return false;
+  try {
+    const header = readWavHeader(output);
+    return header.audioFormat === 1 && header.channels === 1 && header.bitsPerSample === 16 && header.sampleRate === rate;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lists what `convert` would do, without running ffmpeg: which inputs need converting, which
+ * outputs are up to date, and which inputs lose their output name to another (see assignOutputNames).
+ */
+export function planConversion(options: ConvertOptions): ConversionPlan {
+  const inputDir = resolve(options.input);
+  const outputDir = resolve(options.output);
+  const rate = options.rate ?? SAMPLE_RATE;
+  requireDirectory(inputDir, 'input directory');
+  if (inputDir === outputDir) throw new UserError(`--in and --out are both ${inputDir}: write the wavs to another directory`);
+  prepareOutputDirectory(outputDir);
+  const sources = listMediaFiles(inputDir, outputDir);
+  if (sources.length === 0) {
+    throw new UserError(`no audio or video files under ${inputDir} (looked for .${MEDIA_EXTENSIONS.join(', .')}): check --in`);
+  }
+  const { chosen, clashes } = assignOutputNames(sources);
+  const plan: ConversionPlan = { outputDir, rate, pending: [], upToDate: [], clashes };
+  for (const [name, source] of chosen) {
+    const conversion = { source, input: join(inputDir, source), output: join(outputDir, name) };
+    const fresh = !options.force && isUpToDate(conversion.input, conversion.output, rate);
+    (fresh ? plan.upToDate : plan.pending).push(conversion);
+  }
+  return plan;
+}
+
+/** Temporary files (see temporaryName) are `<name>.wav.tmp-<pid>`. */
+const TEMPORARY = /\.wav\.tmp-(\d+)$/;
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temporary files that killed runs left behind; those of a run still going are its own. */
+export function removeStaleTemporaries(outputDir: string): string[] {
+  const stale = readdirSync(outputDir).filter((name) => {
+    const pid = TEMPORARY.exec(name)?.[1];
+    return pid !== undefined && !isRunning(Number(pid));
+  });
+  for (const name of stale) rmSync(join(outputDir, name), { force: true });
+  return stale;
+}
+
+/**
+ * Runs a plan's conversions, at most `jobs` ffmpeg processes at a time. A file that ffmpeg
+ * cannot decode is a Failure in the summary and the others go on; any other error (a full disk,
+ * a missing ffmpeg) stops the run.
+ */
+export async function runConversion(plan: ConversionPlan, options: RunOptions = {}): Promise<ConvertSummary> {
+  const started = performance.now();
+  const ffmpegPath = options.ffmpegPath ?? locateFfmpeg().path;
+  const limit = pLimit(options.jobs ?? availableParallelism());
+  removeStaleTemporaries(plan.outputDir);
+  const converted: Conversion[] = [];
+  const failed: Failure[] = [];
+  await Promise.all(
+    plan.pending.map((conversion) =>
+      limit(async () => {
+        try {
+          await convertFile(conversion.input, conversion.output, { ffmpegPath, rate: plan.rate });
+          converted.push(conversion);
+          options.onDone?.(conversion);
+        } catch (error) {
+          if (!(error instanceof DecodeError)) {
+            limit.clearQueue();
+            throw error;
+          }
+          const failure = { source: conversion.source, reason: error.message };
+          failed.push(failure);
+          options.onDone?.(conversion, failure);
+        }
+      }),
+    ),
+  );
+  const bySource = (a: { source: string }, b: { source: string }) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0);
+  return {
+    converted: converted.sort(bySource),
+    upToDate: plan.upToDate,
+    failed: failed.sort(bySource),
+    clashes: plan.clashes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** `boiler convert` as one call: every media file under `input` to `output/<name>.wav`. */
+export async function convertDirectory(options: ConvertOptions & RunOptions): Promise<ConvertSummary> {
+  return runConversion(planConversion(options), options);
+}
