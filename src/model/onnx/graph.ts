@@ -1,0 +1,215 @@
+import { MEL } from '../../audio/mel.js';
+import type { TensorMap } from '../safetensors.js';
+import { attr, GraphBuilder } from './builder.js';
+import { logMelGraph } from './frontend.js';
+import { encodeModel, type ValueInfo } from './proto.js';
+import { Weights } from './weights.js';
+
+/** The original's three encoders (boiler/encoder.py), BagTopVQVAE its default. */
+export const ENCODERS = ['BagTopVQVAE', 'BagBottomVQVAE', 'MeanFreqTopVQVAE'] as const;
+export type EncoderName = (typeof ENCODERS)[number];
+
+/** ONNX operator set 17 (onnxruntime ≥ 1.12). */
+const OPSET = 17;
+
+/** The quantiser rescales inputs and codes to this norm per √dimension (boiler/quantize.py's target_scale). */
+const CODE_SCALE = 0.06;
+
+/** An NCHW activation: its value name and static sizes (the batch stays symbolic). */
+interface Feature {
+  value: string;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+interface ConvSpec {
+  kernel: number;
+  stride?: number;
+  pad?: number;
+  /** Required output channels, where the architecture ties them to another layer's. */
+  channels?: number;
+}
+
+/** Builds the encoder half of VQ-VAE2 from a checkpoint, layer by layer, as rosinality's vqvae.py with boiler's kernels. */
+class EncoderGraph {
+  readonly g = new GraphBuilder();
+  private readonly w: Weights;
+
+  constructor(stateDict: TensorMap) {
+    this.w = new Weights(stateDict);
+  }
+
+  conv(x: Feature, layer: string, { kernel, stride = 1, pad = 0, channels }: ConvSpec): Feature {
+    const weight = this.w.get(`${layer}.weight`, [channels ?? null, x.channels, kernel, kernel]);
+    const out = weight.shape[0];
+    const value = this.g.op(
+      'Conv',
+      [x.value, this.g.constant(`${layer}.weight`, weight.shape, weight.data), this.bias(layer, out)],
+      { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]) },
+      layer,
+    );
+    const size = (n: number) => Math.floor((n + 2 * pad - kernel) / stride) + 1;
+    return { value, channels: out, height: size(x.height), width: size(x.width) };
+  }
+
+  /** PyTorch's ConvTranspose2d weight is [in, out, kh, kw], ONNX's the same. */
+  convTranspose(x: Feature, layer: string, { kernel, stride = 1, pad = 0 }: ConvSpec): Feature {
+    const weight = this.w.get(`${layer}.weight`, [x.channels, null, kernel, kernel]);
+    const out = weight.shape[1];
+    const value = this.g.op(
+      'ConvTranspose',
+      [x.value, this.g.constant(`${layer}.weight`, weight.shape, weight.data), this.bias(layer, out)],
+      { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]) },
+      layer,
+    );
+    const size = (n: number) => (n - 1) * stride - 2 * pad + kernel;
+    return { value, channels: out, height: size(x.height), width: size(x.width) };
+  }
+
+  private bias(layer: string, channels: number): string {
+    return this.g.constant(`${layer}.bias`, [channels], this.w.get(`${layer}.bias`, [channels]).data);
+  }
+
+  relu(x: Feature): Feature {
+    return { ...x, value: this.g.op('Relu', [x.value]) };
+  }
+
+  /**
+   * ResBlocks `prefix.0`, `prefix.1`, … for as many as the checkpoint has. The original's first
+   * ReLU is in place, so the skip connection adds relu(x), not x: r + conv1×1(relu(conv3×3(r))), r = relu(x).
+   */
+  resBlocks(x: Feature, prefix: string): Feature {
+    for (let i = 0; this.w.has(`${prefix}.${i}.conv.1.weight`); i++) {
+      const block = `${prefix}.${i}.conv`;
+      const rectified = this.relu(x);
+      const hidden = this.relu(this.conv(rectified, `${block}.1`, { kernel: 3, pad: 1 }));
+      const delta = this.conv(hidden, `${block}.3`, { kernel: 1, channels: x.channels });
+      x = { ...x, value: this.g.op('Add', [rectified.value, delta.value], {}, `${prefix}.${i}`) };
+    }
+    return x;
+  }
+
+  encodeBottom(mel: Feature): Feature {
+    let x = this.relu(this.conv(mel, 'enc_b.0', { kernel: 8, stride: 2, pad: 1 }));
+    x = this.relu(this.conv(x, 'enc_b.2', { kernel: 4, stride: 2, pad: 1 }));
+    x = this.conv(x, 'enc_b.4', { kernel: 3, pad: 1, channels: x.channels });
+    return this.relu(this.resBlocks(x, 'enc_b.5'));
+  }
+
+  /** 80×256 mel → 19×63 bottom → 1×23 top: the 20×20 stride-2 kernel spans the whole mel axis. */
+  encodeTop(bottom: Feature): Feature {
+    const x = this.relu(this.conv(bottom, 'enc_t.0', { kernel: 20, stride: 2, pad: 1 }));
+    const y = this.conv(x, 'enc_t.2', { kernel: 3, pad: 1, channels: bottom.channels });
+    return this.relu(this.resBlocks(y, 'enc_t.3'));
+  }
+
+  /** Upsamples the quantised top latents to the bottom's grid (dec_t), for the bottom quantiser. */
+  decodeTop(quantTop: Feature, channels: number): Feature {
+    let x = this.conv(quantTop, 'dec_t.0', { kernel: 3, pad: 1, channels });
+    x = this.relu(this.resBlocks(x, 'dec_t.1'));
+    return this.convTranspose(x, 'dec_t.3', { kernel: 21, stride: 2, pad: 1 });
+  }
+
+  /**
+   * The normalised vector quantiser: inputs and codes are rescaled to the same norm, so the
+   * nearest code by L2 is the one with the largest dot product with the input's direction, and
+   * the input's own scale does not matter. Returns codes (N, H, W) and quantised latents (N, C, H, W).
+   */
+  quantise(x: Feature, name: string): { codes: string; quantised: Feature; codebookSize: number } {
+    const codebook = this.w.get(`${name}.embedding0`, [1, null, x.channels]);
+    const [, size, dim] = codebook.shape;
+    const unitT = new Float32Array(dim * size);
+    const scaled = new Float32Array(size * dim);
+    const target = CODE_SCALE * Math.sqrt(dim);
+    for (let k = 0; k < size; k++) {
+      const row = codebook.data.subarray(k * dim, (k + 1) * dim);
+      const norm = Math.hypot(...row);
+      for (let d = 0; d < dim; d++) {
+        unitT[d * size + k] = row[d] / norm;
+        scaled[k * dim + d] = (target * row[d]) / norm;
+      }
+    }
+    const channelsLast = this.g.op('Transpose', [x.value], { perm: attr.ints([0, 2, 3, 1]) }, `${name}.input`);
+    const scores = this.g.op('MatMul', [channelsLast, this.g.constant(`${name}.codes_t`, [dim, size], unitT)], {}, `${name}.scores`);
+    const codes = this.g.op('ArgMax', [scores], { axis: attr.int(-1), keepdims: attr.int(0) }, `${name}.codes`);
+    const gathered = this.g.op('Gather', [this.g.constant(`${name}.codebook`, [size, dim], scaled), codes], {}, `${name}.gathered`);
+    const value = this.g.op('Transpose', [gathered], { perm: attr.ints([0, 3, 1, 2]) }, `${name}.quantised`);
+    return { codes, quantised: { ...x, value }, codebookSize: size };
+  }
+
+  /** L2-normalised histogram of codes (N, H, W) over a codebook of `size`: (N, size). */
+  bagOfCodes(codes: string, size: number, name: string): string {
+    const oneHot = this.g.op(
+      'OneHot',
+      [codes, this.g.ints(`${name}.depth`, [size]), this.g.constant(`${name}.one_hot_values`, [2], Float32Array.of(0, 1))],
+      { axis: attr.int(-1) },
+      `${name}.one_hot`,
+    );
+    const counts = this.g.op('ReduceSum', [oneHot, this.g.ints(`${name}.positions`, [1, 2])], { keepdims: attr.int(0) }, `${name}.counts`);
+    return this.g.op('LpNormalization', [counts], { axis: attr.int(1), p: attr.int(2) }, name);
+  }
+}
+
+export interface BuildOptions {
+  /** Also output log_mel (N,1,80,256), codes_t, quant_t and (BagBottom) codes_b, for tests against the reference. */
+  debugOutputs?: boolean;
+}
+
+/**
+ * An ONNX model of `encoder` over the checkpoint's weights: input `wav` (N, 1, 2**17) float,
+ * the loader's output; output `embedding` (N, D). Mel frontend included, so that onnxruntime in
+ * any language runs it without boiler. Throws UserError when the checkpoint is not a VQ-VAE2's.
+ */
+export function buildEncoderOnnx(stateDict: TensorMap, encoder: EncoderName, options: BuildOptions = {}): Uint8Array {
+  const net = new EncoderGraph(stateDict);
+  const { g } = net;
+  const batch = 'N';
+  const wav = g.input({ name: 'wav', type: 'float', shape: [batch, 1, MEL.samples] });
+  const mel: Feature = { value: logMelGraph(g, wav), channels: 1, height: MEL.nMels, width: MEL.frames };
+  const bottom = net.encodeBottom(mel);
+  const top = net.encodeTop(bottom);
+  const latentTop = net.conv(top, 'quantize_conv_t', { kernel: 1 });
+  const quantTop = net.quantise(latentTop, 'quantize_t');
+
+  const debug: { value: string; info: ValueInfo }[] = [
+    { value: mel.value, info: { name: 'log_mel', type: 'float', shape: [batch, 1, mel.height, mel.width] } },
+    { value: quantTop.codes, info: { name: 'codes_t', type: 'int64', shape: [batch, latentTop.height, latentTop.width] } },
+    { value: quantTop.quantised.value, info: { name: 'quant_t', type: 'float', shape: [batch, latentTop.channels, latentTop.height, latentTop.width] } },
+  ];
+  let embedding: string;
+  let dimension: number;
+  switch (encoder) {
+    case 'BagTopVQVAE':
+      embedding = net.bagOfCodes(quantTop.codes, quantTop.codebookSize, 'bag_t');
+      dimension = quantTop.codebookSize;
+      break;
+    case 'MeanFreqTopVQVAE': {
+      const { channels, width } = latentTop;
+      const meanOverMel = g.op('ReduceMean', [quantTop.quantised.value], { axes: attr.ints([2]), keepdims: attr.int(1) }, 'mean_freq');
+      embedding = g.op('Reshape', [meanOverMel, g.ints('flat', [0, channels * width])], {}, 'mean_freq_t');
+      dimension = channels * width;
+      break;
+    }
+    case 'BagBottomVQVAE': {
+      const upsampled = net.decodeTop(quantTop.quantised, bottom.channels);
+      if (upsampled.height !== bottom.height || upsampled.width !== bottom.width || upsampled.channels !== latentTop.channels) {
+        throw new Error(`dec_t gives ${upsampled.height}×${upsampled.width}, the bottom is ${bottom.height}×${bottom.width}`);
+      }
+      const joined: Feature = {
+        ...bottom,
+        value: g.op('Concat', [upsampled.value, bottom.value], { axis: attr.int(1) }, 'dec_t_enc_b'),
+        channels: upsampled.channels + bottom.channels,
+      };
+      const latentBottom = net.conv(joined, 'quantize_conv_b', { kernel: 1, channels: latentTop.channels });
+      const quantBottom = net.quantise(latentBottom, 'quantize_b');
+      embedding = net.bagOfCodes(quantBottom.codes, quantBottom.codebookSize, 'bag_b');
+      dimension = quantBottom.codebookSize;
+      debug.push({ value: quantBottom.codes, info: { name: 'codes_b', type: 'int64', shape: [batch, latentBottom.height, latentBottom.width] } });
+      break;
+    }
+  }
+  g.output(embedding, { name: 'embedding', type: 'float', shape: [batch, dimension] });
+  if (options.debugOutputs) for (const { value, info } of debug) g.output(value, info);
+  return encodeModel({ opset: OPSET, producer: 'boiler', graph: g.graph(encoder), metadata: { encoder, dimension: String(dimension) } });
+}
