@@ -1,0 +1,78 @@
+import { stat, type FileHandle } from 'node:fs/promises';
+import { networkReason, type Http } from './http.js';
+import { TransientError } from './retry.js';
+import { writeThenRename } from './write-then-rename.js';
+
+export interface DownloadResult {
+  /** Bytes fetched in this run: 0 when the file was already there. */
+  bytes: number;
+  /** The file was already complete under its final name (an earlier run finished it). */
+  had: boolean;
+}
+
+/** A file under its final name is complete: only a finished, size-checked download is ever renamed there. */
+export async function isComplete(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Downloads `url` to `path` unless it is already there. The body streams to a temporary name in the
+ * same directory, chunk by chunk (never whole in memory), is checked against Content-Length, and
+ * only then renamed into place; a failed attempt removes its temporary file and is retried by `http`.
+ */
+export async function downloadFile(http: Http, url: string, path: string, onBytes?: (bytes: number) => void): Promise<DownloadResult> {
+  if (await isComplete(path)) return { bytes: 0, had: true };
+  const bytes = await http.get(url, (response) => saveBody(response, path, onBytes));
+  return { bytes, had: false };
+}
+
+/** Content-Length when it counts the bytes we will read: absent for chunked answers and meaningless for encoded ones. */
+function expectedLength(response: Response): number | undefined {
+  const header = response.headers.get('content-length');
+  if (header === null || response.headers.has('content-encoding')) return undefined;
+  const length = Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+function saveBody(response: Response, path: string, onBytes?: (bytes: number) => void): Promise<number> {
+  const expected = expectedLength(response);
+  return writeThenRename(path, async (handle) => {
+    const received = await copyBody(response, handle, onBytes);
+    if (expected !== undefined && received !== expected) {
+      throw new TransientError(`short body: ${received} of ${expected} bytes`);
+    }
+    return received;
+  });
+}
+
+/**
+ * Writes the body chunk by chunk, awaiting each write (back-pressure: memory holds one chunk per
+ * download). A break in the connection is a TransientError; a failing write (disk full) is not
+ * the network's fault, so it propagates as it is and is not retried.
+ */
+async function copyBody(response: Response, handle: FileHandle, onBytes?: (bytes: number) => void): Promise<number> {
+  if (response.body === null) return 0;
+  const reader = response.body.getReader();
+  let received = 0;
+  try {
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw new TransientError(`connection broke after ${received} bytes: ${networkReason(error)}`);
+      }
+      if (chunk.done) return received;
+      await handle.write(chunk.value);
+      received += chunk.value.byteLength;
+      onBytes?.(chunk.value.byteLength);
+    }
+  } finally {
+    // Unlocked, the body can be cancelled by Http.get when a write failed half-way.
+    reader.releaseLock();
+  }
+}
