@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+
+/** What a clip is called in search results: a coub (by permalink) or, for other audio, its file name. */
+export interface ClipIdentity {
+  /** The permalink for a coub, else the file name; `--id` and the API's `coub_id` use it. */
+  coubId: string;
+  /** `https://coub.com/view/<permalink>` for a coub, else the file name: the metadata.tsv line. */
+  label: string;
+}
+
+const COUB_VIEW = 'https://coub.com/view/';
+/** Coub permalinks are short lower-case base-36 strings such as `1dnm2b`. */
+const PERMALINK = /^[0-9a-z]{4,10}$/;
+
+/**
+ * Permalinks of the coubs that `boiler crawl` listed in a `manifest.jsonl`, looked for in the wav
+ * directory and in its parent (the crawl's `--out`, when the wavs were converted into a folder of
+ * it). Undefined when there is no such manifest.
+ */
+export function readCrawlPermalinks(wavDir: string): Set<string> | undefined {
+  for (const dir of [wavDir, dirname(wavDir)]) {
+    const path = join(dir, 'manifest.jsonl');
+    if (!existsSync(path)) continue;
+    const permalinks = new Set<string>();
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      try {
+        const entry = JSON.parse(line) as { permalink?: unknown };
+        if (typeof entry.permalink === 'string') permalinks.add(entry.permalink);
+      } catch {
+        // A line cut short by a crawl that was killed names no coub.
+      }
+    }
+    return permalinks;
+  }
+  return undefined;
+}
+
+/**
+ * A wav whose stem is a coub permalink is that coub. With a crawl manifest, the manifest decides;
+ * without one, a stem that looks like a permalink is taken as one (as the original took every stem).
+ */
+export function clipIdentity(fileName: string, crawled: Set<string> | undefined): ClipIdentity {
+  const stem = basename(fileName, extname(fileName));
+  const isCoub = crawled ? crawled.has(stem) : PERMALINK.test(stem);
+  return isCoub ? { coubId: stem, label: COUB_VIEW + stem } : { coubId: fileName, label: fileName };
+}
+
+/** The inverse of clipIdentity's label, for reading metadata.tsv back. */
+export function coubIdOfLabel(label: string): string {
+  return label.startsWith(COUB_VIEW) ? label.slice(COUB_VIEW.length) : label;
+}

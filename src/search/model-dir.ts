@@ -1,0 +1,44 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+
+/**
+ * The model directory, as the original laid it out: `SAVE/vqvae_NNN/ENCODER/` beside the checkpoint
+ * `SAVE/vqvae_NNN.safetensors`, with TensorBoard projector files under `00000/default/`.
+ */
+export const MODEL_FILES = {
+  encoder: 'encoder.onnx',
+  metadata: '00000/default/metadata.tsv',
+  tensors: '00000/default/tensors.tsv',
+  projectorConfig: 'projector_config.pbtxt',
+  /** The wav file each clip came from, one a line in index order: what a rerun skips. */
+  clips: 'clips.tsv',
+  hnsw: 'index.hnsw',
+  manifest: 'manifest.json',
+} as const;
+
+export type ModelFile = keyof typeof MODEL_FILES;
+
+export function modelFile(dir: string, file: ModelFile): string {
+  return join(dir, MODEL_FILES[file]);
+}
+
+/** `SAVE/vqvae_NNN.safetensors` + `BagTopVQVAE` → `SAVE/vqvae_NNN/BagTopVQVAE`. */
+export function modelDirFor(checkpoint: string, encoder: string): string {
+  const stem = basename(checkpoint, extname(checkpoint));
+  return join(dirname(resolve(checkpoint)), stem, encoder);
+}
+
+/** `--model-dir`, else BOILER_MODEL_DIR (the original's variable), checked to hold an index. */
+export function resolveModelDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = flag ?? env.BOILER_MODEL_DIR;
+  if (!dir) throw new UserError('no model directory: pass --model-dir DIR or set BOILER_MODEL_DIR (boiler index prints it)');
+  const from = flag ? '--model-dir' : 'BOILER_MODEL_DIR';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UserError(`model directory ${dir} (from ${from}) does not exist: run boiler index first`);
+  }
+  if (!existsSync(modelFile(dir, 'manifest'))) {
+    throw new UserError(`${dir} (from ${from}) is not a model directory (no ${MODEL_FILES.manifest}): run boiler index to make one`);
+  }
+  return dir;
+}

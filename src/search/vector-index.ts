@@ -1,0 +1,202 @@
+import { existsSync, renameSync } from 'node:fs';
+import hnswlib from 'hnswlib-node';
+import { temporaryName } from '../atomic-file.js';
+import { tensorLine } from './projector.js';
+
+const { BruteforceSearch, HierarchicalNSW } = hnswlib;
+
+export interface GraphParameters {
+  m: number;
+  efConstruction: number;
+  /** Default search breadth; a search may pass its own. */
+  ef: number;
+  /** Below this many distinct vectors, search exactly instead of walking the graph. */
+  exactBelow: number;
+}
+
+/** A clip (by its position in the index) and its cosine distance, 1 − cos θ, to the query. */
+export interface Neighbour {
+  clip: number;
+  distance: number;
+}
+
+export interface SearchOptions {
+  ef?: number;
+  /** A clip to leave out of the answer: the query clip itself, for `--id`. */
+  exclude?: number;
+}
+
+/** The seed of hnswlib's level generator: the same vectors give the same graph. */
+const RANDOM_SEED = 100;
+
+/**
+ * Cosine nearest-neighbour search over clips, with each distinct vector stored once.
+ *
+ * Many clips share an embedding exactly (a BagTop embedding counts 23 codes out of 64), and
+ * duplicates both waste graph links and hurt HNSW recall. So the graph holds distinct vectors,
+ * labelled by order of first appearance, and each remembers the clips that have it; a search
+ * finds distinct vectors and expands them into clips. Below `exactBelow` distinct vectors the
+ * search is exact (hnswlib's SIMD brute force), which is both faster and perfect there.
+ */
+export class VectorIndex {
+  readonly dimension: number;
+  readonly parameters: GraphParameters;
+  /** For each distinct vector (graph label), the clips that have it, in index order. */
+  private readonly clipsOf: number[][] = [];
+  /** For each clip, its distinct vector's label. */
+  private readonly distinctOf: number[] = [];
+  private readonly labelOfLine = new Map<string, number>();
+  private readonly vectors: Float32Array[] = [];
+  private graph: InstanceType<typeof HierarchicalNSW>;
+  private graphEf = -1;
+  /** Built on the first exact search and dropped when vectors are added. */
+  private bruteForce: InstanceType<typeof BruteforceSearch> | undefined;
+
+  private constructor(dimension: number, parameters: GraphParameters, graph: InstanceType<typeof HierarchicalNSW>) {
+    this.dimension = dimension;
+    this.parameters = parameters;
+    this.graph = graph;
+  }
+
+  static create(dimension: number, parameters: GraphParameters, capacity = 1024): VectorIndex {
+    return new VectorIndex(dimension, parameters, newGraph(dimension, parameters, capacity));
+  }
+
+  /**
+   * An index over `vectors` (clips in index order), taking the graph from `graphFile` when that
+   * file holds exactly their distinct vectors. Otherwise the graph is built anew when `rebuild`,
+   * else there is no index (undefined).
+   */
+  static restore(
+    dimension: number,
+    parameters: GraphParameters,
+    vectors: Float32Array[],
+    graphFile: string,
+    rebuild: boolean,
+  ): VectorIndex | undefined {
+    const index = VectorIndex.create(dimension, parameters, 1);
+    const distinct = index.groupClips(vectors);
+    const saved = readGraph(graphFile, dimension);
+    if (saved && saved.getCurrentCount() === distinct.length) {
+      index.graph = saved;
+      return index;
+    }
+    if (!rebuild) return undefined;
+    index.graph = newGraph(dimension, parameters, Math.max(distinct.length, 1));
+    distinct.forEach((vector, label) => index.graph.addPoint(Array.from(vector), label));
+    return index;
+  }
+
+  /** Clips indexed. */
+  get count(): number {
+    return this.distinctOf.length;
+  }
+
+  /** Distinct vectors among them: the graph's points. */
+  get distinct(): number {
+    return this.vectors.length;
+  }
+
+  /** A clip's vector, as it was added. */
+  vectorOf(clip: number): Float32Array {
+    return this.vectors[this.distinctOf[clip]];
+  }
+
+  /** Adds a clip's vector (a zero vector has no direction and is refused); returns the clip's position. */
+  add(vector: Float32Array): number {
+    if (vector.length !== this.dimension) throw new Error(`expected a ${this.dimension}-dimensional vector, got ${vector.length}`);
+    if (!vector.some((v) => v !== 0)) throw new Error('the embedding is all zeros, so it has no cosine neighbours');
+    const [fresh] = this.groupClips([vector]);
+    if (fresh) {
+      const label = this.distinct - 1;
+      if (label >= this.graph.getMaxElements()) this.graph.resizeIndex(2 * this.graph.getMaxElements());
+      this.graph.addPoint(Array.from(fresh), label);
+      this.bruteForce = undefined;
+    }
+    return this.count - 1;
+  }
+
+  /**
+   * Records each vector's clip under its distinct vector, creating new labels for vectors not seen
+   * before; returns the new distinct vectors (those the graph still has to get), in label order.
+   */
+  private groupClips(vectors: Float32Array[]): Float32Array[] {
+    const fresh: Float32Array[] = [];
+    for (const vector of vectors) {
+      // The tensors.tsv text is the identity: equal text is equal float32 bits (and −0 equals 0).
+      const line = tensorLine(vector);
+      let label = this.labelOfLine.get(line);
+      if (label === undefined) {
+        label = this.vectors.length;
+        this.labelOfLine.set(line, label);
+        this.vectors.push(vector);
+        this.clipsOf.push([]);
+        fresh.push(vector);
+      }
+      this.clipsOf[label].push(this.distinctOf.length);
+      this.distinctOf.push(label);
+    }
+    return fresh;
+  }
+
+  /** The `k` clips nearest to `query` by cosine distance, nearest first. */
+  search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): Neighbour[] {
+    const wanted = Math.min(k + (options.exclude === undefined ? 0 : 1), this.distinct);
+    if (wanted === 0) return [];
+    const point = Array.from(query);
+    const found = this.distinct < this.parameters.exactBelow ? this.exactSearch(point, wanted) : this.graphSearch(point, wanted, options.ef);
+    const neighbours: Neighbour[] = [];
+    // Each distinct vector has at least one clip, so `wanted` of them give at least k clips.
+    for (let i = 0; i < found.neighbors.length && neighbours.length < k; i++) {
+      const distance = Math.max(0, found.distances[i]);
+      for (const clip of this.clipsOf[found.neighbors[i]]) {
+        if (clip === options.exclude) continue;
+        neighbours.push({ clip, distance });
+        if (neighbours.length === k) break;
+      }
+    }
+    return neighbours;
+  }
+
+  private graphSearch(point: number[], k: number, ef = this.parameters.ef) {
+    if (ef !== this.graphEf) {
+      this.graph.setEf(ef);
+      this.graphEf = ef;
+    }
+    return this.graph.searchKnn(point, k);
+  }
+
+  private exactSearch(point: number[], k: number) {
+    if (!this.bruteForce) {
+      this.bruteForce = new BruteforceSearch('cosine', this.dimension);
+      this.bruteForce.initIndex(Math.max(this.distinct, 1));
+      this.vectors.forEach((vector, label) => this.bruteForce!.addPoint(Array.from(vector), label));
+    }
+    return this.bruteForce.searchKnn(point, k);
+  }
+
+  /** Writes the graph atomically (temporary name, then rename). */
+  saveGraph(path: string): void {
+    const temporary = temporaryName(path);
+    this.graph.writeIndexSync(temporary);
+    renameSync(temporary, path);
+  }
+}
+
+/** The graph saved at `path`, or undefined when there is none or it cannot be read. */
+function readGraph(path: string, dimension: number): InstanceType<typeof HierarchicalNSW> | undefined {
+  if (!existsSync(path)) return undefined;
+  const graph = new HierarchicalNSW('cosine', dimension);
+  try {
+    graph.readIndexSync(path);
+    return graph;
+  } catch {
+    return undefined;
+  }
+}
+
+function newGraph(dimension: number, parameters: GraphParameters, capacity: number): InstanceType<typeof HierarchicalNSW> {
+  const graph = new HierarchicalNSW('cosine', dimension);
+  graph.initIndex(capacity, parameters.m, parameters.efConstruction, RANDOM_SEED);
+  return graph;
+}
