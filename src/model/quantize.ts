@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The original's normalised vector quantiser (boiler/quantize.py, after pfriesch/VQVAE): inputs
+ * and codebook are each rescaled to norm 0.06·√dim along the embedding axis, every input takes
+ * its nearest code by L2 distance, and the output is straight-through.
+ */
+
+/** Target norm of inputs and codes: 0.06·√dim. */
+export function targetNorm(dim: number): number {
+  return 0.06 * Math.sqrt(dim);
+}
+
+/** `x` with its rows (last axis) rescaled to norm `norm`; differentiable, as in the original (no epsilon). */
+function rescaleRows(x: tf.Tensor2D, norm: number): tf.Tensor2D {
+  return tf.mul(x, tf.div(norm, tf.sqrt(tf.sum(tf.square(x), -1, true))));
+}
+
+/** Identity forward, zero gradient: PyTorch's `.detach()`. */
+export const stopGradient = tf.customGrad((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as <T extends tf.Tensor>(x: T) => T;
+
+export interface Quantized {
+  /** Straight-through output: the chosen (normalised) codes forward, the gradient of the normalised input backward. [P, dim] */
+  quant: tf.Tensor2D;
+  /** Index of the chosen code per row. [P] int32 */
+  ids: tf.Tensor1D;
+  /** ‖x.detach() − q‖² per row: pulls the codes towards the inputs. [P] */
+  vqPenalty: tf.Tensor1D;
+  /** ‖x − q.detach()‖² + ‖x − x0‖² per row: pulls the encoder towards its codes and towards the target norm. [P] */
+  encoderPenalty: tf.Tensor1D;
+}
+
+/**
+ * Quantises the rows of `x0` [P, dim] against the raw codebook `embedding0` [codes, dim].
+ *
+ * The code lookup is a one-hot matrix product rather than a gather, so that its gradient is a
+ * matrix product too (a gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks).
+ * The one-hot is made as int32 and cast: wasm's OneHot with dtype float32 writes integer bits.
+ */
+export function quantize(x0: tf.Tensor2D, embedding0: tf.Tensor2D): Quantized {
+  const [codes, dim] = embedding0.shape;
+  const norm = targetNorm(dim);
+  const x = rescaleRows(x0, norm);
+  const embedding = rescaleRows(embedding0, norm);
+  // ‖x − e‖² = ‖x‖² − 2x·e + ‖e‖²; ‖x‖² is the same for every code, so it cannot change the argmin.
+  const distances = tf.sub(tf.sum(tf.square(embedding), -1), tf.mul(2, tf.matMul(x, embedding, false, true)));
+  const ids = tf.argMin(distances, -1) as tf.Tensor1D;
+  const chosen = tf.matMul(tf.cast(tf.oneHot(ids, codes), 'float32'), embedding);
+  const quant = tf.add(x, stopGradient(tf.sub(chosen, x)));
+  const vqPenalty = tf.sum(tf.square(tf.sub(stopGradient(x), chosen)), -1);
+  const encoderPenalty = tf.add(tf.sum(tf.square(tf.sub(x, stopGradient(chosen))), -1), tf.sum(tf.square(tf.sub(x, x0)), -1));
+  return { quant, ids, vqPenalty, encoderPenalty };
+}
+
+/** The raw codebook rescaled to the target norm per code, as the original does after every optimiser step. */
+export function renormalisedCodebook(embedding0: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => rescaleRows(embedding0, targetNorm(embedding0.shape[1])));
+}
+
+/**
+ * Entropy of the code histogram of `ids`, in nats (natural log, as the original's
+ * `-(p * p.log()).sum()`): 0 when one code is used, ln(nCodes) when all are used equally.
+ */
+export function codeUsageEntropy(ids: ArrayLike<number>, nCodes: number): number {
+  if (ids.length === 0) return 0;
+  const counts = new Float64Array(nCodes);
+  for (let i = 0; i < ids.length; i++) counts[ids[i]]++;
+  let entropy = 0;
+  for (const count of counts) {
+    if (count === 0) continue;
+    const p = count / ids.length;
+    entropy -= p * Math.log(p);
+  }
+  return entropy;
+}
