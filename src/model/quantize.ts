@@ -17,8 +17,8 @@ function rescaleRows(x: tf.Tensor2D, norm: number): tf.Tensor2D {
 }
 
 /** Identity forward, zero gradient: PyTorch's `.detach()`. */
-export const stopGradient = tf.customGrad((x: tf.Tensor) => ({
-  value: tf.clone(x),
+export const stopGradient = tf.customGrad((...inputs) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as <T extends tf.Tensor>(x: T) => T;
 
@@ -49,9 +49,9 @@ export function quantize(x0: tf.Tensor2D, embedding0: tf.Tensor2D): Quantized {
   const distances = tf.sub(tf.sum(tf.square(embedding), -1), tf.mul(2, tf.matMul(x, embedding, false, true)));
   const ids = tf.argMin(distances, -1) as tf.Tensor1D;
   const chosen = tf.matMul(tf.cast(tf.oneHot(ids, codes), 'float32'), embedding);
-  const quant = tf.add(x, stopGradient(tf.sub(chosen, x)));
-  const vqPenalty = tf.sum(tf.square(tf.sub(stopGradient(x), chosen)), -1);
-  const encoderPenalty = tf.add(tf.sum(tf.square(tf.sub(x, stopGradient(chosen))), -1), tf.sum(tf.square(tf.sub(x, x0)), -1));
+  const quant: tf.Tensor2D = tf.add(x, stopGradient(tf.sub(chosen, x)));
+  const vqPenalty: tf.Tensor1D = tf.sum(tf.square(tf.sub(stopGradient(x), chosen)), -1);
+  const encoderPenalty: tf.Tensor1D = tf.add(tf.sum(tf.square(tf.sub(x, stopGradient(chosen))), -1), tf.sum(tf.square(tf.sub(x, x0)), -1));
   return { quant, ids, vqPenalty, encoderPenalty };
 }
 
