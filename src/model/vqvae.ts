@@ -8,6 +8,7 @@ import type { TensorMap } from './safetensors.js';
 import { checkStateDict, fromTorchLayout, tfShape, toNamedTensor } from './state-dict.js';
 
 export type { PresetName, VQVAE2Config } from './presets.js';
+export { codeUsageEntropy } from './quantize.js';
 
 /** Codes, quantised latents and latent loss of a batch: what `encode` gives. */
 export interface Encoded {
@@ -231,8 +232,9 @@ export class VQVAE2 {
  */
 export function createVQVAE2(preset: PresetName, seed = 0): VQVAE2 {
   const initial = new Map<string, tf.Tensor>();
-  for (const spec of parameterSpecs(PRESETS[preset])) {
-    const key = `${seed}:${spec.name}`;
+  for (const [index, spec] of parameterSpecs(PRESETS[preset]).entries()) {
+    // One stream per parameter (fewer than 1000 of them), so that each is independent of the others' sizes.
+    const key = seed * 1000 + index;
     initial.set(
       spec.name,
       tf.tidy(() => {
