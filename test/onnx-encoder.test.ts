@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { CLIP_SAMPLES, loadClip } from '../src/audio/clip.js';
+import { logMel } from '../src/audio/mel.js';
+import { UserError } from '../src/errors.js';
+import { GraphBuilder } from '../src/model/onnx/builder.js';
+import { buildEncoderOnnx, ENCODERS, type EncoderName } from '../src/model/onnx/graph.js';
+import { encodeModel } from '../src/model/onnx/proto.js';
+import { OnnxEncoder } from '../src/model/onnx/runtime.js';
+import { readSafetensors, type TensorMap } from '../src/model/safetensors.js';
+import { randomCheckpoint } from './onnx/random-checkpoint.js';
+
+const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
+const weights = readSafetensors(join(REFERENCE, 'vqvae_reference.safetensors')).tensors;
+const expected = readSafetensors(join(REFERENCE, 'expected.safetensors')).tensors;
+const input = expected.get('input')!.data as Float32Array;
+const CLIPS = 4;
+
+const REFERENCE_EMBEDDING: Record<EncoderName, string> = {
+  BagTopVQVAE: 'bag_t',
+  BagBottomVQVAE: 'bag_b',
+  MeanFreqTopVQVAE: 'mean_freq_t',
+};
+
+const scratch = mkdtempSync(join(tmpdir(), 'boiler-onnx-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs a debug build (embedding plus log_mel, codes, quant_t) on `wavs`. */
+async function runDebug(stateDict: TensorMap, encoder: EncoderName, wavs: Float32Array, count: number): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const session = await ort.InferenceSession.create(buildEncoderOnnx(stateDict, encoder, { debugOutputs: true }));
+  try {
+    return await session.run({ wav: new ort.Tensor('float32', wavs, [count, 1, CLIP_SAMPLES]) });
+  } finally {
+    await session.release();
+  }
+}
+
+function rowCosines(got: Float32Array, want: Float32Array, rows: number): number[] {
+  assert.equal(got.length, want.length);
+  const width = got.length / rows;
+  return Array.from({ length: rows }, (_, r) => {
+    let dot = 0;
+    let a = 0;
+    let b = 0;
+    for (let i = r * width; i < (r + 1) * width; i++) {
+      dot += got[i] * want[i];
+      a += got[i] ** 2;
+      b += want[i] ** 2;
+    }
+    return dot / Math.sqrt(a * b);
+  });
+}
+
+/** Our codes are (N, mel, time); the reference's id_t/id_b are (N, time, mel). */
+function shareOfEqualCodes(ours: BigInt64Array, reference: BigInt64Array, clips: number, height: number, width: number): number {
+  assert.equal(ours.length, reference.length);
+  let equal = 0;
+  for (let n = 0; n < clips; n++) {
+    for (let h = 0; h < height; h++) {
+      for (let w = 0; w < width; w++) equal += ours[(n * height + h) * width + w] === reference[(n * width + w) * height + h] ? 1 : 0;
+    }
+  }
+  return equal / ours.length;
+}
+
+function assertCosines(got: Float32Array, want: Float32Array, rows: number, what: string): void {
+  for (const [row, cosine] of rowCosines(got, want, rows).entries()) assert.ok(cosine >= 0.999, `${what} clip ${row}: cosine ${cosine}`);
+}
+
+test('the ONNX log-mel matches the original Audio2Mel and the float64 frontend (1e-4 above 1e-3, float32 noise below)', async () => {
+  const { log_mel } = await runDebug(weights, 'BagTopVQVAE', input, CLIPS);
+  const ours = log_mel.data as Float32Array;
+  assert.deepEqual(log_mel.dims, [CLIPS, 1, 80, 256]);
+  for (const [name, want] of [['reference', expected.get('mel')!.data as Float32Array], ['logMel', logMel(input, CLIPS)]] as const) {
+    let worstAbove = 0;
+    let worstBelow = 0;
+    for (let i = 0; i < want.length; i++) {
+      const difference = Math.abs(ours[i] - want[i]);
+      if (want[i] >= -3) worstAbove = Math.max(worstAbove, difference);
+      else worstBelow = Math.max(worstBelow, difference);
+    }
+    assert.ok(worstAbove < 1e-4, `${name}: max abs difference ${worstAbove} where mel ≥ 1e-3`);
+    assert.ok(worstBelow < 1e-2, `${name}: max abs difference ${worstBelow} where mel < 1e-3`);
+  }
+});
+
+test('the top codes, quant_t and all three embeddings match the original (codes ≥ 99%, cosine ≥ 0.999)', async () => {
+  for (const encoder of ENCODERS) {
+    const out = await runDebug(weights, encoder, input, CLIPS);
+    const topShare = shareOfEqualCodes(out.codes_t.data as BigInt64Array, expected.get('id_t')!.data as BigInt64Array, CLIPS, 1, 23);
+    assert.ok(topShare >= 0.99, `${encoder}: ${topShare} of top codes equal`);
+    assertCosines(out.quant_t.data as Float32Array, expected.get('quant_t')!.data as Float32Array, CLIPS, `${encoder} quant_t`);
+    const reference = expected.get(REFERENCE_EMBEDDING[encoder])!;
+    assert.deepEqual(out.embedding.dims, reference.shape);
+    assertCosines(out.embedding.data as Float32Array, reference.data as Float32Array, CLIPS, encoder);
+    if (encoder === 'BagBottomVQVAE') {
+      const bottomShare = shareOfEqualCodes(out.codes_b.data as BigInt64Array, expected.get('id_b')!.data as BigInt64Array, CLIPS, 19, 63);
+      assert.ok(bottomShare >= 0.99, `${bottomShare} of bottom codes equal`);
+    }
+  }
+});
+
+test('OnnxEncoder embeds the reference wav files, from bytes and from an encoder.onnx file', async () => {
+  const wavs = new Float32Array(CLIPS * CLIP_SAMPLES);
+  for (let i = 0; i < CLIPS; i++) wavs.set(loadClip(join(REFERENCE, `clip${i}.wav`)), i * CLIP_SAMPLES);
+  const path = join(scratch, 'encoder.onnx');
+  writeFileSync(path, buildEncoderOnnx(weights, 'BagTopVQVAE'));
+  for (const source of [path, buildEncoderOnnx(weights, 'BagTopVQVAE')]) {
+    const encoder = await OnnxEncoder.load(source);
+    try {
+      assert.equal(encoder.dimension, 64);
+      const embeddings = await encoder.embed(wavs, CLIPS);
+      assertCosines(embeddings, expected.get('bag_t')!.data as Float32Array, CLIPS, 'OnnxEncoder');
+      // One clip alone gives the same row as in the batch.
+      assert.deepEqual(await encoder.embed(wavs.subarray(CLIP_SAMPLES, 2 * CLIP_SAMPLES), 1), embeddings.subarray(64, 128));
+      assert.equal((await encoder.embed(new Float32Array(0), 0)).length, 0);
+      await assert.rejects(encoder.embed(wavs, 3), RangeError);
+    } finally {
+      await encoder.close();
+    }
+  }
+  const meanFreq = await OnnxEncoder.load(buildEncoderOnnx(weights, 'MeanFreqTopVQVAE'));
+  assert.equal(meanFreq.dimension, 64 * 23);
+  await meanFreq.close();
+});
+
+test('OnnxEncoder.load refuses a missing file, a non-ONNX file and an ONNX model that is not an encoder', async () => {
+  await assert.rejects(OnnxEncoder.load(join(scratch, 'missing.onnx')), (error: Error) => error instanceof UserError && /cannot read .*missing\.onnx/.test(error.message));
+  const garbage = join(scratch, 'garbage.onnx');
+  writeFileSync(garbage, 'not a model');
+  await assert.rejects(OnnxEncoder.load(garbage), (error: Error) => error instanceof UserError && /garbage\.onnx is not an ONNX model/.test(error.message));
+  const g = new GraphBuilder();
+  g.output(g.input({ name: 'x', type: 'float', shape: [2] }), { name: 'y', type: 'float', shape: [2] });
+  const identity = encodeModel({ opset: 17, producer: 'test', graph: g.graph('identity') });
+  await assert.rejects(OnnxEncoder.load(identity), (error: Error) => error instanceof UserError && /is not a boiler encoder/.test(error.message));
+});
+
+test('a checkpoint of smaller channels (the tiny preset) builds all three encoders, with dimensions from its shapes', async () => {
+  const tiny = randomCheckpoint({ channel: 16, resChannel: 8, resBlocks: 2, embedDim: 8, codesTop: 16, codesBottom: 32 });
+  const dimensions: Record<EncoderName, number> = { BagTopVQVAE: 16, BagBottomVQVAE: 32, MeanFreqTopVQVAE: 8 * 23 };
+  for (const encoder of ENCODERS) {
+    const out = await runDebug(tiny, encoder, input, CLIPS);
+    assert.deepEqual(out.embedding.dims, [CLIPS, dimensions[encoder]]);
+    const embedding = out.embedding.data as Float32Array;
+    assert.ok(embedding.every(Number.isFinite), `${encoder} gives finite embeddings`);
+    if (encoder !== 'MeanFreqTopVQVAE') {
+      // A bag is the L2-normalised histogram of the graph's own codes.
+      const codes = (encoder === 'BagTopVQVAE' ? out.codes_t : out.codes_b).data as BigInt64Array;
+      const size = dimensions[encoder];
+      const perClip = codes.length / CLIPS;
+      for (let n = 0; n < CLIPS; n++) {
+        const counts = new Float32Array(size);
+        for (const code of codes.subarray(n * perClip, (n + 1) * perClip)) counts[Number(code)]++;
+        assertCosines(embedding.subarray(n * size, (n + 1) * size), counts, 1, `${encoder} bag of clip ${n}`);
+      }
+    }
+  }
+});
+
+test('a checkpoint that is not a VQ-VAE2 is refused with one line naming the tensor', () => {
+  const missing = new Map(weights);
+  missing.delete('enc_t.0.weight');
+  assert.throws(() => buildEncoderOnnx(missing, 'BagTopVQVAE'), (error: Error) => error instanceof UserError && /has no tensor enc_t\.0\.weight/.test(error.message));
+  const reshaped = new Map(weights);
+  reshaped.set('enc_t.0.weight', { dtype: 'F32', shape: [64, 128, 3, 3], data: new Float32Array(64 * 128 * 9) });
+  assert.throws(
+    () => buildEncoderOnnx(reshaped, 'BagTopVQVAE'),
+    (error: Error) => error instanceof UserError && /enc_t\.0\.weight is 64×128×3×3, where a boiler VQ-VAE2 has \?×128×20×20/.test(error.message),
+  );
+  const otherCodebook = new Map(weights);
+  otherCodebook.set('quantize_b.embedding0', { dtype: 'F32', shape: [1, 512, 32], data: new Float32Array(512 * 32) });
+  assert.throws(() => buildEncoderOnnx(otherCodebook, 'BagBottomVQVAE'), (error: Error) => error instanceof UserError && /quantize_b\.embedding0 is 1×512×32/.test(error.message));
+  // The top encoders never read the bottom codebook.
+  assert.ok(buildEncoderOnnx(otherCodebook, 'BagTopVQVAE').length > 0);
+  const integer = new Map(weights);
+  integer.set('enc_b.0.bias', { dtype: 'I32', shape: [64], data: new Int32Array(64) });
+  assert.throws(() => buildEncoderOnnx(integer, 'MeanFreqTopVQVAE'), (error: Error) => error instanceof UserError && /enc_b\.0\.bias is I32/.test(error.message));
+});
