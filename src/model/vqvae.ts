@@ -6,6 +6,7 @@ import type { Architecture, ConvLayer, ParameterSpec, PresetName, VQVAE2Config }
 import { quantize, renormalisedCodebook } from './quantize.js';
 import type { TensorMap } from './safetensors.js';
 import { checkStateDict, fromTorchLayout, tfShape, toNamedTensor } from './state-dict.js';
+import { ensureWasmConvKernels } from './wasm-kernels.js';
 
 export type { PresetName, VQVAE2Config } from './presets.js';
 export { codeUsageEntropy } from './quantize.js';
@@ -109,6 +110,7 @@ export class VQVAE2 {
 
   /** mel [N, 80, 256] → codes and quantised latents (the encoder half; no decoder). */
   encode(mel: tf.Tensor3D): Encoded {
+    ensureWasmConvKernels();
     return tf.tidy(() => {
       const [n, mels, frames] = mel.shape;
       const x = tf.reshape(mel, [n, mels, frames, 1]) as tf.Tensor4D;

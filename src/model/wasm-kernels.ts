@@ -1,0 +1,258 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Convolution gradients for the tfjs wasm backend, built from its XNNPACK Conv2D.
+ *
+ * The wasm backend has no Conv2DBackpropFilter (so no conv filter gradients at all), and its
+ * Conv2DBackpropInput — the forward pass of every transposed conv and the input gradient of every
+ * conv — is a plain loop about 8× slower than its Conv2D. Both are registered here as
+ * compositions of wasm kernels (Conv2D, BatchMatMul, PadV2, Slice, Transpose, Pack) and a little
+ * plain JS (filter rearrangement, col2im):
+ *
+ * - filter gradient of a conv with stride s: a stride-1 conv with dilation s of the padded input,
+ *   batch and channels swapped (input channels as the batch, the batch as channels), with the
+ *   output gradient as its filter;
+ * - input gradient (transposed conv) with stride s: s² stride-1 convs of the output gradient with
+ *   the flipped sub-kernels W[φh::s, φw::s] (one per output phase), interleaved; or, where the
+ *   output gradient is smaller than the kernel, one matmul and a col2im.
+ *
+ * tfjs's own gradient definitions then run unchanged on wasm. Registered on first use
+ * (`ensureWasmConvKernels`), after the wasm backend's own kernels.
+ */
+
+type Backend = tf.KernelBackend;
+type Info = tf.TensorInfo;
+type Pair = [number, number];
+
+/** Runs wasm kernels and frees every intermediate except the results handed out. */
+class KernelScope {
+  private readonly made: Info[] = [];
+  constructor(private readonly backend: Backend) {}
+
+  run(kernel: string, inputs: Record<string, Info>, attrs: Record<string, unknown> = {}): Info {
+    const { kernelFunc } = tf.getKernel(kernel, 'wasm')!;
+    const out = kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: this.backend }) as Info;
+    this.made.push(out);
+    return out;
+  }
+
+  /** Tracks a tensor made outside `run` (an upload) for disposal. */
+  adopt(info: Info): Info {
+    this.made.push(info);
+    return info;
+  }
+
+  /** Frees every intermediate but `result`, which goes to the caller. */
+  finish(result: Info): Info {
+    for (const info of this.made) if (info !== result) this.backend.disposeData(info.dataId);
+    return result;
+  }
+}
+
+/** Pads (zeros) and crops an NHWC tensor to rows [from, from + rows) and columns [fromW, fromW + cols) of its own index space. */
+function window(scope: KernelScope, x: Info, [fromH, fromW]: Pair, [rows, cols]: Pair): Info {
+  const [n, h, w, c] = x.shape;
+  const before: Pair = [Math.max(0, -fromH), Math.max(0, -fromW)];
+  const after: Pair = [Math.max(0, fromH + rows - h), Math.max(0, fromW + cols - w)];
+  let padded = x;
+  if (before[0] + before[1] + after[0] + after[1] > 0) {
+    const paddings = [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]];
+    padded = scope.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+  const begin = [0, fromH + before[0], fromW + before[1], 0];
+  if (begin[1] === 0 && begin[2] === 0 && padded.shape[1] === rows && padded.shape[2] === cols) return padded;
+  return scope.run('Slice', { x: padded }, { begin, size: [n, rows, cols, c] });
+}
+
+interface ConvGeometry {
+  stride: Pair;
+  /** Padding before the first row and column, as the forward conv applies it. */
+  padBefore: Pair;
+  kernel: Pair;
+}
+
+function geometry(inShape: number[], filterShape: number[], strides: number | number[], pad: unknown, dimRoundingMode: unknown): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides as [number, number],
+    1,
+    pad as 'valid',
+    dimRoundingMode as 'floor' | undefined,
+  );
+  return { stride: [info.strideHeight, info.strideWidth], padBefore: [info.padInfo.top, info.padInfo.left], kernel: [info.filterHeight, info.filterWidth] };
+}
+
+/** dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · dy[n, oh, ow, co]. */
+function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as unknown as {
+    strides: number | number[];
+    pad: unknown;
+    dimRoundingMode: unknown;
+    filterShape: number[];
+    dataFormat: string;
+  };
+  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
+  const { stride, padBefore, kernel } = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
+  const [, outH, outW] = dy.shape;
+  const scope = new KernelScope(backend);
+  // The input rows and columns the forward conv read: (out − 1)·s + k of them, padding included.
+  const span: Pair = [(outH - 1) * stride[0] + kernel[0], (outW - 1) * stride[1] + kernel[1]];
+  const read = window(scope, x, [-padBefore[0], -padBefore[1]], span);
+  const channelsAsBatch = scope.run('Transpose', { x: read }, { perm: [3, 1, 2, 0] }); // [ci, spanH, spanW, n]
+  const gradAsFilter = scope.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [outH, outW, n, co]
+  const perChannel = scope.run(
+    'Conv2D',
+    { x: channelsAsBatch, filter: gradAsFilter },
+    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: stride, dimRoundingMode: undefined },
+  ); // [ci, kh, kw, co]
+  return scope.finish(scope.run('Transpose', { x: perChannel }, { perm: [1, 2, 0, 3] }));
+}
+
+interface BackpropInputArgs {
+  dy: Info;
+  filter: Info;
+  inputShape: number[];
+  geometry: ConvGeometry;
+}
+
+/** A filter's values as a Float32Array (a copy off the wasm heap). */
+function readFloats(backend: Backend, info: Info): Float32Array {
+  return backend.readSync(info.dataId) as Float32Array;
+}
+
+/** A new wasm tensor holding `values`. */
+function upload(scope: KernelScope, backend: Backend, shape: number[], values: Float32Array): Info {
+  const wasm = backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): Info; typedArrayFromHeap(info: Info): Float32Array };
+  const out = wasm.makeOutput(shape, 'float32');
+  wasm.typedArrayFromHeap(out).set(values);
+  return scope.adopt(out);
+}
+
+/**
+ * The taps W[φh + s·m, φw + s·m'] of filter [kh, kw, ci, co], flipped in both spatial axes and
+ * with ci and co swapped: the [tapsH, tapsW, co, ci] filter of one output phase.
+ */
+function phaseFilter(values: Float32Array, [, kw, ci, co]: number[], stride: Pair, phase: Pair, taps: Pair): Float32Array {
+  const out = new Float32Array(taps[0] * taps[1] * co * ci);
+  for (let a = 0; a < taps[0]; a++) {
+    const row = phase[0] + stride[0] * (taps[0] - 1 - a);
+    for (let b = 0; b < taps[1]; b++) {
+      const col = phase[1] + stride[1] * (taps[1] - 1 - b);
+      const from = (row * kw + col) * ci * co;
+      const to = (a * taps[1] + b) * co * ci;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) out[to + o * ci + i] = values[from + i * co + o];
+    }
+  }
+  return out;
+}
+
+/**
+ * For the rows with (i + pad) mod s = φ only the taps kh = φ + s·m contribute, from dy rows q − m
+ * where q = ⌊(i + pad)/s⌋: a stride-1 correlation of dy with the flipped taps. Each (φh, φw) gives
+ * one XNNPACK conv over the same q range; interleaving them rebuilds dx.
+ */
+function backpropInputByPhases(scope: KernelScope, backend: Backend, { dy, filter, inputShape, geometry }: BackpropInputArgs): Info {
+  const { stride, padBefore, kernel } = geometry;
+  const [n, inH, inW, inC] = inputShape;
+  const filterValues = readFloats(backend, filter);
+  // q runs over ⌊pad/s⌋ … ⌊(in − 1 + pad)/s⌋ for every phase.
+  const first: Pair = [Math.floor(padBefore[0] / stride[0]), Math.floor(padBefore[1] / stride[1])];
+  const count: Pair = [0, 1].map((a) => Math.floor((inputShape[a + 1] - 1 + padBefore[a]) / stride[a]) - first[a] + 1) as Pair;
+  const rows: Info[] = [];
+  for (let phaseH = 0; phaseH < stride[0]; phaseH++) {
+    const columns: Info[] = [];
+    for (let phaseW = 0; phaseW < stride[1]; phaseW++) {
+      const taps: Pair = [Math.ceil((kernel[0] - phaseH) / stride[0]), Math.ceil((kernel[1] - phaseW) / stride[1])];
+      const [, , ci, co] = filter.shape;
+      const subFilter = upload(scope, backend, [taps[0], taps[1], co, ci], phaseFilter(filterValues, filter.shape, stride, [phaseH, phaseW], taps));
+      const source = window(scope, dy, [first[0] - taps[0] + 1, first[1] - taps[1] + 1], [count[0] + taps[0] - 1, count[1] + taps[1] - 1]);
+      columns.push(scope.run('Conv2D', { x: source, filter: subFilter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] }));
+    }
+    // Pack takes its inputs as an array. [n, countH, countW, s, ci] → [n, countH, countW·s, ci]: column q·s + φw.
+    const packed = scope.run('Pack', columns as unknown as Record<string, Info>, { axis: 3 });
+    rows.push(scope.run('Reshape', { x: packed }, { shape: [n, count[0], count[1] * stride[1], inC] }));
+  }
+  const packed = scope.run('Pack', rows as unknown as Record<string, Info>, { axis: 2 });
+  const interleaved = scope.run('Reshape', { x: packed }, { shape: [n, count[0] * stride[0], count[1] * stride[1], inC] });
+  // Interleaved row t' holds i = t' + first·s − pad.
+  const offset: Pair = [padBefore[0] - first[0] * stride[0], padBefore[1] - first[1] * stride[1]];
+  return window(scope, interleaved, offset, [inH, inW]);
+}
+
+/** Clips per matmul in the col2im path, so that its [rows, kh·kw·ci] patch matrix stays near 32M floats. */
+const PATCH_FLOATS = 32 * 2 ** 20;
+
+/**
+ * Every dy pixel times the filter (one matmul) gives the kh×kw×ci patch it adds to dx; the patches
+ * are summed into place in plain JS (col2im). Cheaper than the phases when dy is much smaller
+ * than the kernel (the 1×23 top grid under a 21×21 kernel), where the phases' windows are mostly zeros.
+ */
+function backpropInputByPatches(scope: KernelScope, backend: Backend, { dy, filter, inputShape, geometry }: BackpropInputArgs): Info {
+  const { stride, padBefore, kernel } = geometry;
+  const [n, inH, inW, inC] = inputShape;
+  const [, outH, outW, outC] = dy.shape;
+  const patch = kernel[0] * kernel[1] * inC;
+  const dx = new Float32Array(n * inH * inW * inC);
+  const filterRows = scope.run('Reshape', { x: filter }, { shape: [1, patch, outC] });
+  const clipsPerChunk = Math.max(1, Math.floor(PATCH_FLOATS / (outH * outW * patch)));
+  for (let n0 = 0; n0 < n; n0 += clipsPerChunk) {
+    const clips = Math.min(clipsPerChunk, n - n0);
+    const chunk = scope.run('Slice', { x: dy }, { begin: [n0, 0, 0, 0], size: [clips, outH, outW, outC] });
+    const pixels = scope.run('Reshape', { x: chunk }, { shape: [1, clips * outH * outW, outC] });
+    const patches = readFloats(backend, scope.run('BatchMatMul', { a: pixels, b: filterRows }, { transposeA: false, transposeB: true }));
+    for (let c = 0; c < clips; c++) {
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0; ow < outW; ow++) {
+          const from = ((c * outH + oh) * outW + ow) * patch;
+          for (let kh = 0; kh < kernel[0]; kh++) {
+            const i = oh * stride[0] + kh - padBefore[0];
+            if (i < 0 || i >= inH) continue;
+            for (let kw = 0; kw < kernel[1]; kw++) {
+              const j = ow * stride[1] + kw - padBefore[1];
+              if (j < 0 || j >= inW) continue;
+              const to = (((n0 + c) * inH + i) * inW + j) * inC;
+              const at = from + (kh * kernel[1] + kw) * inC;
+              for (let k = 0; k < inC; k++) dx[to + k] += patches[at + k];
+            }
+          }
+        }
+      }
+    }
+  }
+  return upload(scope, backend, inputShape, dx);
+}
+
+/** dx[n, i, j, ci] = Σ dy[n, oh, ow, co] · W[kh, kw, ci, co] over oh·s + kh − pad = i, ow·s + kw − pad = j. */
+function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info {
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const { strides, pad, dimRoundingMode, inputShape, dataFormat } = attrs as unknown as {
+    strides: number | number[];
+    pad: unknown;
+    dimRoundingMode: unknown;
+    inputShape: number[];
+    dataFormat: string;
+  };
+  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${dataFormat}`);
+  const g = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
+  const scope = new KernelScope(backend);
+  const args = { dy, filter, inputShape, geometry: g };
+  // The phases' windows are mostly zero padding when dy is smaller than a phase's taps.
+  const [, outH, outW] = dy.shape;
+  const sparse = outH < g.kernel[0] / g.stride[0] || outW < g.kernel[1] / g.stride[1] || g.kernel[0] < g.stride[0] || g.kernel[1] < g.stride[1];
+  return scope.finish(sparse ? backpropInputByPatches(scope, backend, args) : backpropInputByPhases(scope, backend, args));
+}
+
+let registered = false;
+
+/** Registers the two kernels for wasm, replacing its Conv2DBackpropInput; a no-op on other backends and after the first call. */
+export function ensureWasmConvKernels(): void {
+  if (registered || tf.getBackend() !== 'wasm') return;
+  if (tf.getKernel('Conv2DBackpropInput', 'wasm')) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as tf.KernelFunc });
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as tf.KernelFunc });
+  }
+  registered = true;
+}
