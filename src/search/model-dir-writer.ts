@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
+import { removeStaleTemporaries } from '../audio/convert.js';
 import { UserError } from '../errors.js';
 import type { ClipIdentity } from './coub.js';
 import { MANIFEST_FORMAT, libraryVersions, readManifest, writeManifest, type IndexParameters, type Manifest } from './manifest.js';
@@ -34,6 +35,9 @@ export class ModelDirWriter {
   private readonly tensorLines: string[];
   private readonly indexed: Set<string>;
   private readonly vectors: VectorIndex;
+  /** The manifest last committed (or found), and whether anything changed since. */
+  private committed: Manifest | undefined;
+  private dirty: boolean;
 
   private constructor(dir: string, settings: ModelDirSettings, previous: Manifest | undefined) {
     this.dir = dir;
@@ -48,6 +52,8 @@ export class ModelDirWriter {
     const sameGraph = previous?.parameters.m === settings.parameters.m && previous.parameters.efConstruction === settings.parameters.efConstruction;
     const graphFile = sameGraph ? modelFile(dir, 'hnsw') : '';
     this.vectors = VectorIndex.restore(settings.dimension, settings.parameters, vectors, graphFile, true)!;
+    this.committed = previous;
+    this.dirty = !previous || JSON.stringify(previous.parameters) !== JSON.stringify(settings.parameters) || !this.vectors.graphWasSaved;
   }
 
   /** Opens `dir` to add clips: a new directory, or one indexed before with the same checkpoint and encoder. */
@@ -65,6 +71,7 @@ export class ModelDirWriter {
       if (mismatch) throw new UserError(`${dir} was indexed with ${mismatch}: remove it (or move it away) to index again`);
     }
     mkdirSync(dirname(modelFile(dir, 'tensors')), { recursive: true });
+    for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeStaleTemporaries(folder);
     return new ModelDirWriter(dir, settings, previous);
   }
 
@@ -84,10 +91,12 @@ export class ModelDirWriter {
     this.urls.push(metadataLine(identity.label));
     this.tensorLines.push(tensorLine(embedding));
     this.indexed.add(file);
+    this.dirty = true;
   }
 
-  /** Writes every file, the manifest last; returns the manifest written. */
+  /** Writes every file, the manifest last, when anything changed; returns the manifest now on disk. */
   commit(): Manifest {
+    if (!this.dirty && this.committed) return this.committed;
     const lines = (list: string[]) => (list.length ? list.join('\n') + '\n' : '');
     writeFileAtomic(modelFile(this.dir, 'tensors'), lines(this.tensorLines));
     writeFileAtomic(modelFile(this.dir, 'metadata'), lines(this.urls));
@@ -107,6 +116,8 @@ export class ModelDirWriter {
       updatedAt: new Date().toISOString(),
     };
     writeManifest(this.dir, manifest);
+    this.committed = manifest;
+    this.dirty = false;
     return manifest;
   }
 }

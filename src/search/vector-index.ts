@@ -49,6 +49,8 @@ export class VectorIndex {
   private readonly vectors: Float32Array[] = [];
   private graph: InstanceType<typeof HierarchicalNSW>;
   private graphEf = -1;
+  /** Whether the graph came from a file as it is (false once built or extended in memory). */
+  graphWasSaved = false;
   /** Built on the first exact search and dropped when vectors are added. */
   private bruteForce: InstanceType<typeof BruteforceSearch> | undefined;
 
@@ -79,6 +81,7 @@ export class VectorIndex {
     const saved = readGraph(graphFile, dimension);
     if (saved && saved.getCurrentCount() === distinct.length) {
       index.graph = saved;
+      index.graphWasSaved = true;
       return index;
     }
     if (!rebuild) return undefined;
@@ -111,6 +114,7 @@ export class VectorIndex {
       const label = this.distinct - 1;
       if (label >= this.graph.getMaxElements()) this.graph.resizeIndex(2 * this.graph.getMaxElements());
       this.graph.addPoint(Array.from(fresh), label);
+      this.graphWasSaved = false;
       this.bruteForce = undefined;
     }
     return this.count - 1;

@@ -1,0 +1,49 @@
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../atomic-file.js';
+import { UserError } from '../errors.js';
+import type { EncoderName } from '../model/onnx/graph.js';
+import { compileEncoder } from './encoder-file.js';
+import { indexWavs, type IndexSummary, type IndexWavsOptions } from './index-wavs.js';
+import type { IndexParameters } from './manifest.js';
+import { modelDirFor, modelFile } from './model-dir.js';
+import { ModelDirWriter } from './model-dir-writer.js';
+
+/**
+ * Search defaults, chosen with bench/index.bench.ts: below `exactBelow` distinct vectors exact
+ * search is faster than the graph; `ef` is the smallest breadth that keeps recall@10 ≥ 0.99.
+ */
+export const SEARCH_DEFAULTS = { ef: 100, exactBelow: 4096 } as const;
+
+export interface BuildModelDirOptions extends Omit<IndexWavsOptions, 'batchSize'> {
+  checkpoint: string;
+  encoder: EncoderName;
+  parameters: Pick<IndexParameters, 'm' | 'efConstruction' | 'batchSize'>;
+}
+
+export interface BuiltModelDir extends IndexSummary {
+  modelDir: string;
+}
+
+/**
+ * `boiler index`: compiles the checkpoint's encoder into `SAVE/vqvae_NNN/ENCODER/encoder.onnx`,
+ * embeds the wavs not indexed yet and adds them to the model directory beside it.
+ */
+export async function buildModelDir(options: BuildModelDirOptions): Promise<BuiltModelDir> {
+  if (!existsSync(options.wavDir) || !statSync(options.wavDir).isDirectory()) {
+    throw new UserError(`wav directory ${options.wavDir} does not exist: pass --wav-dir DIR (boiler convert makes one)`);
+  }
+  const modelDir = modelDirFor(options.checkpoint, options.encoder);
+  const compiled = await compileEncoder(options.checkpoint, options.encoder);
+  try {
+    const writer = ModelDirWriter.open(modelDir, {
+      encoder: options.encoder,
+      dimension: compiled.encoder.dimension,
+      checkpoint: compiled.checkpoint,
+      parameters: { space: 'cosine', ...SEARCH_DEFAULTS, ...options.parameters },
+    });
+    writeFileAtomic(modelFile(modelDir, 'encoder'), compiled.onnx);
+    return { modelDir, ...(await indexWavs(writer, compiled.encoder, { ...options, batchSize: options.parameters.batchSize })) };
+  } finally {
+    await compiled.encoder.close();
+  }
+}
