@@ -66,12 +66,14 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
   let value = 0;
   let lastStatus = '';
   let lastPrinted = started;
+  let printedValue = -1;
   const print = () => {
     const seconds = (Date.now() - started) / 1000;
     const rate = value / Math.max(seconds, 1e-3);
     const eta = rate > 0 && total > value ? ` eta ${Math.round((total - value) / rate)}s` : '';
     stream.write(`${options.label}: ${value}/${total} ${unit} (${rate.toFixed(1)}/s${eta})${lastStatus ? ' ' + lastStatus : ''}\n`);
     lastPrinted = Date.now();
+    printedValue = value;
   };
   return {
     tick(by = 1, status = '') {
@@ -83,7 +85,8 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
       total = newTotal;
     },
     stop() {
-      print();
+      // The final state, unless the last periodic line already showed it.
+      if (printedValue !== value) print();
     },
   };
 }

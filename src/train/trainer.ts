@@ -1,0 +1,184 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { MEL } from '../audio/mel.js';
+import { UserError } from '../errors.js';
+import { codeUsageEntropy, createVQVAE2, type PresetName, type VQVAE2 } from '../model/vqvae.js';
+import { Adam } from './adam.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint.js';
+import { batches, epochOrder, listWavs } from './dataset.js';
+import { MelPool, MEL_FRAMES } from './mel-pool.js';
+import { oneCycle } from './one-cycle.js';
+import { EventWriter } from './tensorboard.js';
+import { melImage } from './mel-image.js';
+
+export interface TrainOptions {
+  wavDir: string;
+  saveDir: string;
+  /** A checkpoint to start from; without it, the newest complete checkpoint in saveDir, if any. */
+  loadPath?: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  latentLossWeight: number;
+  preset: PresetName;
+  seed: number;
+  /** Stop after this many optimiser steps in all (smoke runs); the schedule still spans all epochs. */
+  maxSteps?: number;
+  /** Log input mels beside their reconstructions to TensorBoard every this many steps. */
+  imageEvery: number;
+  melWorkers?: number;
+}
+
+export interface StepMetrics {
+  epoch: number;
+  step: number;
+  loss: number;
+  recon: number;
+  latent: number;
+  /** Code-usage entropy of the batch, in nats, per codebook (ln 64 ≈ 4.16 is every top code used equally). */
+  entropyTop: number;
+  entropyBottom: number;
+  lr: number;
+  clipsPerSecond: number;
+}
+
+/** What the trainer tells its caller (the CLI draws progress bars from these). */
+export interface TrainListener {
+  info(message: string): void;
+  epochStart(epoch: number, steps: number): void;
+  step(metrics: StepMetrics): void;
+  epochEnd(epoch: number, checkpoint: string): void;
+}
+
+export interface TrainResult {
+  epochs: number;
+  steps: number;
+  lastCheckpoint?: string;
+  last?: StepMetrics;
+}
+
+function validate(options: TrainOptions, clips: number): void {
+  if (clips === 0) throw new UserError(`no .wav files in ${options.wavDir}: convert media with boiler convert first`);
+  if (clips < options.batchSize) {
+    throw new UserError(`${options.wavDir} has ${clips} clips, fewer than one batch of ${options.batchSize}: lower --batch-size or add clips`);
+  }
+}
+
+/** Builds the model, from a checkpoint when there is one, and says where training resumes. */
+function startingPoint(options: TrainOptions, listener: TrainListener): { model: VQVAE2; resume?: ReturnType<typeof loadCheckpoint>['resume'] } {
+  const model = createVQVAE2(options.preset, options.seed);
+  const path = options.loadPath ?? latestCheckpoint(options.saveDir);
+  if (!path) return { model };
+  const loaded = loadCheckpoint(path);
+  model.loadStateDict(loaded.weights);
+  if (loaded.resume && loaded.resume.state.preset && loaded.resume.state.preset !== options.preset) {
+    throw new UserError(`${path} was trained with --preset ${loaded.resume.state.preset}, not ${options.preset}`);
+  }
+  listener.info(loaded.resume ? `resuming after epoch ${loaded.resume.state.epoch} from ${path}` : `starting from the weights in ${path}`);
+  return { model, resume: loaded.resume };
+}
+
+/**
+ * Trains the VQ-VAE2 as the original: loss = L1(recon, mel) + w·latent, Adam under PyTorch's
+ * OneCycleLR, codebooks renormalised after every step, clips shuffled each epoch, a checkpoint
+ * after every epoch. Mel batches are computed in worker threads one batch ahead of the model.
+ */
+export async function train(options: TrainOptions, listener: TrainListener): Promise<TrainResult> {
+  const paths = listWavs(options.wavDir);
+  validate(options, paths.length);
+  mkdirSync(options.saveDir, { recursive: true });
+  const { model, resume } = startingPoint(options, listener);
+  const adam = new Adam(model.variables);
+  const stepsPerEpoch = Math.ceil(paths.length / options.batchSize);
+  const totalSteps = options.epochs * stepsPerEpoch;
+  const schedule = oneCycle({ maxLr: options.lr, totalSteps });
+  const state: RunState = { epoch: 0, step: 0, seed: options.seed, preset: options.preset, totalSteps };
+  if (resume) {
+    if (resume.state.totalSteps !== totalSteps) {
+      listener.info(`note: the schedule spans ${totalSteps} steps now, ${resume.state.totalSteps} before (other --epochs, --batch-size or clip count)`);
+    }
+    adam.loadState(resume.state.step, resume.moments);
+    Object.assign(state, { epoch: resume.state.epoch, step: resume.state.step });
+  }
+  const events = new EventWriter(options.saveDir);
+  const metricsPath = join(options.saveDir, 'metrics.jsonl');
+  const pool = new MelPool(options.melWorkers);
+  const result: TrainResult = { epochs: state.epoch, steps: state.step };
+  try {
+    for (let epoch = state.epoch + 1; epoch <= options.epochs; epoch++) {
+      const order = batches(epochOrder(paths.length, options.seed, epoch), options.batchSize).map((b) => b.map((i) => paths[i]));
+      listener.epochStart(epoch, order.length);
+      let next = pool.melBatch(order[0]);
+      for (let b = 0; b < order.length; b++) {
+        if (options.maxSteps !== undefined && state.step >= options.maxSteps) break;
+        const melData = await next;
+        if (b + 1 < order.length) next = pool.melBatch(order[b + 1]);
+        const started = performance.now();
+        const { lr, beta1 } = schedule(state.step);
+        const mel = tf.tensor3d(melData, [order[b].length, MEL.nMels, MEL_FRAMES]);
+        const metrics = trainStep(model, adam, mel, options.latentLossWeight, lr, beta1);
+        state.step += 1;
+        const m: StepMetrics = {
+          epoch,
+          step: state.step,
+          ...metrics,
+          lr,
+          clipsPerSecond: order[b].length / ((performance.now() - started) / 1000),
+        };
+        appendFileSync(metricsPath, JSON.stringify(m) + '\n');
+        events.scalars(state.step, {
+          'loss/total': m.loss,
+          'loss/recon': m.recon,
+          'loss/latent': m.latent,
+          lr,
+          'entropy/top': m.entropyTop,
+          'entropy/bottom': m.entropyBottom,
+        });
+        if (state.step % options.imageEvery === 0 || state.step === 1) logImage(events, model, mel, state.step);
+        mel.dispose();
+        result.last = m;
+        listener.step(m);
+      }
+      await next.catch(() => undefined);
+      state.epoch = epoch;
+      result.lastCheckpoint = saveCheckpoint(options.saveDir, model.stateDict(), adam, state);
+      result.epochs = epoch;
+      result.steps = state.step;
+      listener.epochEnd(epoch, result.lastCheckpoint);
+      if (options.maxSteps !== undefined && state.step >= options.maxSteps) break;
+    }
+  } finally {
+    events.close();
+    await pool.close();
+    adam.dispose();
+    model.dispose();
+  }
+  return result;
+}
+
+/** One optimiser step; returns the batch's losses and code-usage entropies. */
+function trainStep(model: VQVAE2, adam: Adam, mel: tf.Tensor3D, latentLossWeight: number, lr: number, beta1: number) {
+  const out = model.lossAndGradients(mel, latentLossWeight);
+  adam.apply(Object.fromEntries(out.grads), lr, beta1);
+  model.renormaliseCodebooks();
+  const metrics = {
+    loss: out.loss.dataSync()[0],
+    recon: out.recon.dataSync()[0],
+    latent: out.latent.dataSync()[0],
+    entropyTop: codeUsageEntropy(out.idT.dataSync(), model.config.nEmbedTop),
+    entropyBottom: codeUsageEntropy(out.idB.dataSync(), model.config.nEmbedBottom),
+  };
+  tf.dispose([out.loss, out.recon, out.latent, out.idT, out.idB, ...out.grads.values()]);
+  return metrics;
+}
+
+/** Input mels beside their reconstructions, as the original logged them. */
+function logImage(events: EventWriter, model: VQVAE2, mel: tf.Tensor3D, step: number): void {
+  const shown = Math.min(4, mel.shape[0]);
+  const input = tf.tidy(() => mel.slice([0, 0, 0], [shown, -1, -1]));
+  const recon = tf.tidy(() => model.forward(input).recon.reshape([shown, MEL.nMels, MEL_FRAMES]));
+  const image = melImage(input.dataSync() as Float32Array, recon.dataSync() as Float32Array, shown, MEL.nMels, MEL_FRAMES);
+  events.image(step, 'mel/input_vs_reconstruction', image.png, image.width, image.height);
+  tf.dispose([input, recon]);
+}
