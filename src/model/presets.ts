@@ -26,6 +26,10 @@ export const PRESETS: Record<PresetName, VQVAE2Config> = {
   tiny: { inChannel: 1, channel: 16, nResBlock: 2, nResChannel: 8, embedDim: 16, nEmbedTop: 64, nEmbedBottom: 512 },
 };
 
+/** The latent grids an 80×256 mel gives (mel × time): the architecture's strides and paddings fix them. */
+export const TOP_GRID = { mel: 1, time: 23 } as const;
+export const BOTTOM_GRID = { mel: 19, time: 63 } as const;
+
 /** A Conv2d or ConvTranspose2d layer as PyTorch declares it (symmetric padding, no output padding). */
 export interface ConvLayer {
   name: string;
