@@ -49,15 +49,25 @@ function saveBody(response: Response, path: string, onBytes?: (bytes: number) =>
   });
 }
 
+/** Bytes gathered before a write: a few of fetch's 64 KiB chunks per system call, still little memory per download. */
+const WRITE_BATCH = 256 * 1024;
+
 /**
- * Writes the body chunk by chunk, awaiting each write (back-pressure: memory holds one chunk per
- * download). A break in the connection is a TransientError; a failing write (disk full) is not
- * the network's fault, so it propagates as it is and is not retried.
+ * Writes the body as it arrives, a batch of chunks at a time, awaiting each write (back-pressure:
+ * memory holds at most one batch per download). A break in the connection is a TransientError; a
+ * failing write (disk full) is not the network's fault, so it propagates as it is and is not retried.
  */
 async function copyBody(response: Response, handle: FileHandle, onBytes?: (bytes: number) => void): Promise<number> {
   if (response.body === null) return 0;
   const reader = response.body.getReader();
   let received = 0;
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const flush = async () => {
+    await handle.writev(batch);
+    batch = [];
+    batched = 0;
+  };
   try {
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -66,11 +76,15 @@ async function copyBody(response: Response, handle: FileHandle, onBytes?: (bytes
       } catch (error) {
         throw new TransientError(`connection broke after ${received} bytes: ${networkReason(error)}`);
       }
-      if (chunk.done) return received;
-      await handle.write(chunk.value);
+      if (chunk.done) break;
+      batch.push(chunk.value);
+      batched += chunk.value.byteLength;
       received += chunk.value.byteLength;
       onBytes?.(chunk.value.byteLength);
+      if (batched >= WRITE_BATCH) await flush();
     }
+    if (batched > 0) await flush();
+    return received;
   } finally {
     // Unlocked, the body can be cancelled by Http.get when a write failed half-way.
     reader.releaseLock();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Coub } from './api.js';
-import { downloadFile, isComplete } from './download.js';
+import { downloadFile } from './download.js';
 import type { Http } from './http.js';
 import type { ManifestEntry } from './manifest.js';
 import { chooseAudio, chooseVideo, type MediaChoice } from './media.js';
@@ -31,16 +31,14 @@ function isDownloadFailure(error: unknown): error is Error {
 }
 
 /**
- * Saves one coub: its JSON, its audio track and, when asked, its muted video, each skipped when an
- * earlier run finished it. Returns the manifest entry: ok, no-audio (the coub has no sound) or
+ * Saves one coub: its JSON, its audio track and, when asked, its muted video (media files an
+ * earlier run finished are not fetched again). Returns the manifest entry: ok, no-audio (the coub has no sound) or
  * failed with the reason. Errors that are not the network's (a full disk) propagate.
  */
 export async function saveCoub(coub: Coub, category: string, target: SaveTarget): Promise<SavedCoub> {
   const { permalink } = coub;
-  const jsonPath = join(target.out, 'json', `${permalink}.json`);
-  if (!(await isComplete(jsonPath))) {
-    await writeThenRename(jsonPath, (handle) => handle.writeFile(JSON.stringify(coub, null, 2) + '\n'));
-  }
+  // Rewritten rather than checked first: it is small, and the rename replaces it whole.
+  await writeThenRename(join(target.out, 'json', `${permalink}.json`), (handle) => handle.writeFile(JSON.stringify(coub, null, 2) + '\n'));
   let bytes = 0;
   const failures: string[] = [];
   const fetchInto = async (kind: 'audio' | 'video', choice: MediaChoice): Promise<string | null> => {
