@@ -41,6 +41,8 @@ export interface StepMetrics {
   entropyBottom: number;
   lr: number;
   clipsPerSecond: number;
+  /** Seconds the step waited for its mel batch: near zero when the workers keep ahead of the model. */
+  dataWaitSeconds: number;
 }
 
 /** What the trainer tells its caller (the CLI draws progress bars from these). */
@@ -66,7 +68,10 @@ function validate(options: TrainOptions, clips: number): void {
 }
 
 /** Builds the model, from a checkpoint when there is one, and says where training resumes. */
-function startingPoint(options: TrainOptions, listener: TrainListener): { model: VQVAE2; resume?: ReturnType<typeof loadCheckpoint>['resume'] } {
+function startingPoint(
+  options: TrainOptions,
+  listener: TrainListener,
+): { model: VQVAE2; path?: string; resume?: ReturnType<typeof loadCheckpoint>['resume'] } {
   const model = createVQVAE2(options.preset, options.seed);
   const path = options.loadPath ?? latestCheckpoint(options.saveDir);
   if (!path) return { model };
@@ -76,7 +81,7 @@ function startingPoint(options: TrainOptions, listener: TrainListener): { model:
     throw new UserError(`${path} was trained with --preset ${loaded.resume.state.preset}, not ${options.preset}`);
   }
   listener.info(loaded.resume ? `resuming after epoch ${loaded.resume.state.epoch} from ${path}` : `starting from the weights in ${path}`);
-  return { model, resume: loaded.resume };
+  return { model, path, resume: loaded.resume };
 }
 
 /**
@@ -88,7 +93,7 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
   const paths = listWavs(options.wavDir);
   validate(options, paths.length);
   mkdirSync(options.saveDir, { recursive: true });
-  const { model, resume } = startingPoint(options, listener);
+  const { model, path: startPath, resume } = startingPoint(options, listener);
   const adam = new Adam(model.variables);
   const stepsPerEpoch = Math.ceil(paths.length / options.batchSize);
   const totalSteps = options.epochs * stepsPerEpoch;
@@ -104,7 +109,7 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
   const events = new EventWriter(options.saveDir);
   const metricsPath = join(options.saveDir, 'metrics.jsonl');
   const pool = new MelPool(options.melWorkers);
-  const result: TrainResult = { epochs: state.epoch, steps: state.step };
+  const result: TrainResult = { epochs: state.epoch, steps: state.step, lastCheckpoint: startPath };
   try {
     for (let epoch = state.epoch + 1; epoch <= options.epochs; epoch++) {
       const order = batches(epochOrder(paths.length, options.seed, epoch), options.batchSize).map((b) => b.map((i) => paths[i]));
@@ -112,7 +117,9 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
       let next = pool.melBatch(order[0]);
       for (let b = 0; b < order.length; b++) {
         if (options.maxSteps !== undefined && state.step >= options.maxSteps) break;
+        const waitStarted = performance.now();
         const melData = await next;
+        const dataWaitSeconds = (performance.now() - waitStarted) / 1000;
         if (b + 1 < order.length) next = pool.melBatch(order[b + 1]);
         const started = performance.now();
         const { lr, beta1 } = schedule(state.step);
@@ -125,6 +132,7 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
           ...metrics,
           lr,
           clipsPerSecond: order[b].length / ((performance.now() - started) / 1000),
+          dataWaitSeconds,
         };
         appendFileSync(metricsPath, JSON.stringify(m) + '\n');
         events.scalars(state.step, {
