@@ -26,6 +26,7 @@ const VARIANTS: Variant[] = [
   { name: 'boiler default (optimisation all, 2 threads)', session: SESSION_OPTIONS },
   { name: 'optimisation basic, 2 threads', session: { ...SESSION_OPTIONS, graphOptimizationLevel: 'basic' } },
   { name: 'optimisation all, 1 thread', session: { ...SESSION_OPTIONS, intraOpNumThreads: 1 } },
+  { name: '2 threads that never spin-wait', session: { ...SESSION_OPTIONS, extra: { session: { intra_op: { allow_spinning: '0' } } } } },
 ];
 
 function median(values: number[]): number {

@@ -86,6 +86,7 @@ function reorderedMelBasis(): Float32Array {
  */
 export function logMelGraph(g: GraphBuilder, wav: string): string {
   const { nFft, hop, pad, nMels, frames } = MEL;
+  if (nFft !== SPLIT * SPLIT || hop % SPLIT !== 0) throw new Error('the ONNX STFT assumes nFft = 32 × 32 and a hop of whole rows');
   const hopRows = hop / SPLIT;
   const padded = g.op('Pad', [wav, g.ints('mel_pads', [0, 0, pad, 0, 0, pad])], { mode: attr.string('reflect') }, 'wav_padded');
   // Frame t is hops t and t+1; as (n1, t, n2) rows, frames side by side make stage 1 one MatMul.
@@ -111,6 +112,5 @@ export function logMelGraph(g: GraphBuilder, wav: string): string {
   const log10 = g.op('Mul', [g.op('Log', [floored], {}, 'mel_ln'), g.scalar('inv_ln10', 1 / Math.LN10)], {}, 'log10_mel');
   // (N, t, mel) → the (N, 1, mel, t) image.
   const image = g.op('Transpose', [log10], { perm: attr.ints([0, 2, 1]) }, 'mel_by_band');
-  if (nFft !== SPLIT * SPLIT || hop % SPLIT !== 0) throw new Error('the ONNX STFT assumes nFft = 32 × 32 and a hop of whole rows');
   return g.op('Unsqueeze', [image, g.ints('channel_axis', [1])], {}, 'mel_image');
 }

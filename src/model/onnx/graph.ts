@@ -1,4 +1,5 @@
 import { MEL } from '../../audio/mel.js';
+import { architecture, PRESETS, type ConvLayer } from '../presets.js';
 import type { TensorMap } from '../safetensors.js';
 import { attr, GraphBuilder } from './builder.js';
 import { logMelGraph } from './frontend.js';
@@ -23,12 +24,14 @@ interface Feature {
   width: number;
 }
 
-interface ConvSpec {
-  kernel: number;
-  stride?: number;
-  pad?: number;
-  /** Required output channels, where the architecture ties them to another layer's. */
-  channels?: number;
+/** Kernel, stride and padding by layer name: the architecture's, the same in every preset (only channel counts differ). */
+const GEOMETRY = new Map(architecture(PRESETS.paper).convs.map((layer) => [layer.name, layer]));
+
+function geometry(layer: string): ConvLayer {
+  // A checkpoint with more res blocks than the paper preset: every block is shaped like block 0.
+  const found = GEOMETRY.get(layer) ?? GEOMETRY.get(layer.replace(/\.\d+\.conv\./, '.0.conv.'));
+  if (!found) throw new Error(`${layer} is not a layer of the VQ-VAE2 architecture`);
+  return found;
 }
 
 /** Builds the encoder half of VQ-VAE2 from a checkpoint, layer by layer, as rosinality's vqvae.py with boiler's kernels. */
@@ -40,31 +43,34 @@ class EncoderGraph {
     this.w = new Weights(stateDict);
   }
 
-  conv(x: Feature, layer: string, { kernel, stride = 1, pad = 0, channels }: ConvSpec): Feature {
+  /** Conv2d `layer`; `channels`, where given, is the output channel count the architecture ties to another layer's. */
+  conv(x: Feature, layer: string, channels?: number): Feature {
+    const { kernel, stride, padding, transposed } = geometry(layer);
+    if (transposed) throw new Error(`${layer} is a transposed convolution`);
     const weight = this.w.get(`${layer}.weight`, [channels ?? null, x.channels, kernel, kernel]);
     const out = weight.shape[0];
-    const value = this.g.op(
-      'Conv',
-      [x.value, this.g.constant(`${layer}.weight`, weight.shape, weight.data), this.bias(layer, out)],
-      { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]) },
-      layer,
-    );
-    const size = (n: number) => Math.floor((n + 2 * pad - kernel) / stride) + 1;
-    return { value, channels: out, height: size(x.height), width: size(x.width) };
+    const size = (n: number) => Math.floor((n + 2 * padding - kernel) / stride) + 1;
+    return { value: this.convNode('Conv', x, layer, weight, out), channels: out, height: size(x.height), width: size(x.width) };
   }
 
-  /** PyTorch's ConvTranspose2d weight is [in, out, kh, kw], ONNX's the same. */
-  convTranspose(x: Feature, layer: string, { kernel, stride = 1, pad = 0 }: ConvSpec): Feature {
+  /** ConvTranspose2d `layer`: PyTorch's weight is [in, out, kh, kw], as ONNX's. */
+  convTranspose(x: Feature, layer: string): Feature {
+    const { kernel, stride, padding, transposed } = geometry(layer);
+    if (!transposed) throw new Error(`${layer} is not a transposed convolution`);
     const weight = this.w.get(`${layer}.weight`, [x.channels, null, kernel, kernel]);
     const out = weight.shape[1];
-    const value = this.g.op(
-      'ConvTranspose',
+    const size = (n: number) => (n - 1) * stride - 2 * padding + kernel;
+    return { value: this.convNode('ConvTranspose', x, layer, weight, out), channels: out, height: size(x.height), width: size(x.width) };
+  }
+
+  private convNode(opType: 'Conv' | 'ConvTranspose', x: Feature, layer: string, weight: { shape: number[]; data: Float32Array }, out: number): string {
+    const { kernel, stride, padding } = geometry(layer);
+    return this.g.op(
+      opType,
       [x.value, this.g.constant(`${layer}.weight`, weight.shape, weight.data), this.bias(layer, out)],
-      { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints([pad, pad, pad, pad]) },
+      { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints([padding, padding, padding, padding]) },
       layer,
     );
-    const size = (n: number) => (n - 1) * stride - 2 * pad + kernel;
-    return { value, channels: out, height: size(x.height), width: size(x.width) };
   }
 
   private bias(layer: string, channels: number): string {
@@ -83,32 +89,32 @@ class EncoderGraph {
     for (let i = 0; this.w.has(`${prefix}.${i}.conv.1.weight`); i++) {
       const block = `${prefix}.${i}.conv`;
       const rectified = this.relu(x);
-      const hidden = this.relu(this.conv(rectified, `${block}.1`, { kernel: 3, pad: 1 }));
-      const delta = this.conv(hidden, `${block}.3`, { kernel: 1, channels: x.channels });
+      const hidden = this.relu(this.conv(rectified, `${block}.1`));
+      const delta = this.conv(hidden, `${block}.3`, x.channels);
       x = { ...x, value: this.g.op('Add', [rectified.value, delta.value], {}, `${prefix}.${i}`) };
     }
     return x;
   }
 
   encodeBottom(mel: Feature): Feature {
-    let x = this.relu(this.conv(mel, 'enc_b.0', { kernel: 8, stride: 2, pad: 1 }));
-    x = this.relu(this.conv(x, 'enc_b.2', { kernel: 4, stride: 2, pad: 1 }));
-    x = this.conv(x, 'enc_b.4', { kernel: 3, pad: 1, channels: x.channels });
+    let x = this.relu(this.conv(mel, 'enc_b.0'));
+    x = this.relu(this.conv(x, 'enc_b.2'));
+    x = this.conv(x, 'enc_b.4', x.channels);
     return this.relu(this.resBlocks(x, 'enc_b.5'));
   }
 
   /** 80×256 mel → 19×63 bottom → 1×23 top: the 20×20 stride-2 kernel spans the whole mel axis. */
   encodeTop(bottom: Feature): Feature {
-    const x = this.relu(this.conv(bottom, 'enc_t.0', { kernel: 20, stride: 2, pad: 1 }));
-    const y = this.conv(x, 'enc_t.2', { kernel: 3, pad: 1, channels: bottom.channels });
+    const x = this.relu(this.conv(bottom, 'enc_t.0'));
+    const y = this.conv(x, 'enc_t.2', bottom.channels);
     return this.relu(this.resBlocks(y, 'enc_t.3'));
   }
 
   /** Upsamples the quantised top latents to the bottom's grid (dec_t), for the bottom quantiser. */
   decodeTop(quantTop: Feature, channels: number): Feature {
-    let x = this.conv(quantTop, 'dec_t.0', { kernel: 3, pad: 1, channels });
+    let x = this.conv(quantTop, 'dec_t.0', channels);
     x = this.relu(this.resBlocks(x, 'dec_t.1'));
-    return this.convTranspose(x, 'dec_t.3', { kernel: 21, stride: 2, pad: 1 });
+    return this.convTranspose(x, 'dec_t.3');
   }
 
   /**
@@ -169,7 +175,7 @@ export function buildEncoderOnnx(stateDict: TensorMap, encoder: EncoderName, opt
   const mel: Feature = { value: logMelGraph(g, wav), channels: 1, height: MEL.nMels, width: MEL.frames };
   const bottom = net.encodeBottom(mel);
   const top = net.encodeTop(bottom);
-  const latentTop = net.conv(top, 'quantize_conv_t', { kernel: 1 });
+  const latentTop = net.conv(top, 'quantize_conv_t');
   const quantTop = net.quantise(latentTop, 'quantize_t');
 
   const debug: { value: string; info: ValueInfo }[] = [
@@ -201,7 +207,7 @@ export function buildEncoderOnnx(stateDict: TensorMap, encoder: EncoderName, opt
         value: g.op('Concat', [upsampled.value, bottom.value], { axis: attr.int(1) }, 'dec_t_enc_b'),
         channels: upsampled.channels + bottom.channels,
       };
-      const latentBottom = net.conv(joined, 'quantize_conv_b', { kernel: 1, channels: latentTop.channels });
+      const latentBottom = net.conv(joined, 'quantize_conv_b', latentTop.channels);
       const quantBottom = net.quantise(latentBottom, 'quantize_b');
       embedding = net.bagOfCodes(quantBottom.codes, quantBottom.codebookSize, 'bag_b');
       dimension = quantBottom.codebookSize;
