@@ -22,6 +22,23 @@ export const stopGradient = tf.customGrad((...inputs) => ({
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as <T extends tf.Tensor>(x: T) => T;
 
+/**
+ * oneHot [P, codes] · embedding [codes, dim], with the embedding's gradient computed as
+ * (dyᵀ · oneHot)ᵀ: the default oneHotᵀ · dy would transpose the large [P, codes] matrix.
+ */
+function lookup(oneHot: tf.Tensor2D, embedding: tf.Tensor2D): tf.Tensor2D {
+  const select = tf.customGrad((...args) => {
+    const [codes, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    // Saved, not closed over: the forward pass's tidy would dispose it before the backward pass.
+    save([oneHot]);
+    return {
+      value: tf.matMul(oneHot, codes),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.transpose(tf.matMul(tf.transpose(dy as tf.Tensor2D), saved as tf.Tensor2D)),
+    };
+  });
+  return select(embedding) as tf.Tensor2D;
+}
+
 export interface Quantized {
   /** Straight-through output: the chosen (normalised) codes forward, the gradient of the normalised input backward. [P, dim] */
   quant: tf.Tensor2D;
@@ -48,7 +65,7 @@ export function quantize(x0: tf.Tensor2D, embedding0: tf.Tensor2D): Quantized {
   // ‖x − e‖² = ‖x‖² − 2x·e + ‖e‖²; ‖x‖² is the same for every code, so it cannot change the argmin.
   const distances = tf.sub(tf.sum(tf.square(embedding), -1), tf.mul(2, tf.matMul(x, embedding, false, true)));
   const ids = tf.argMin(distances, -1) as tf.Tensor1D;
-  const chosen = tf.matMul(tf.cast(tf.oneHot(ids, codes), 'float32'), embedding);
+  const chosen = lookup(tf.cast(tf.oneHot(ids, codes), 'float32') as tf.Tensor2D, embedding);
   const quant: tf.Tensor2D = tf.add(x, stopGradient(tf.sub(chosen, x)));
   const vqPenalty: tf.Tensor1D = tf.sum(tf.square(tf.sub(stopGradient(x), chosen)), -1);
   const encoderPenalty: tf.Tensor1D = tf.add(tf.sum(tf.square(tf.sub(x, stopGradient(chosen))), -1), tf.sum(tf.square(tf.sub(x, x0)), -1));

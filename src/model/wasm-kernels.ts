@@ -244,13 +244,40 @@ function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: tf.NamedTenso
   return scope.finish(sparse ? backpropInputByPatches(scope, backend, args) : backpropInputByPhases(scope, backend, args));
 }
 
+/**
+ * wasm's BatchMatMul is fast only untransposed (a transposed operand takes a path ~20× slower),
+ * and every matmul gradient transposes one operand: transpose explicitly, then multiply.
+ */
+function untransposedBatchMatMul(original: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info => {
+    const { a, b } = inputs as { a: Info; b: Info };
+    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return original({ inputs, attrs, backend }) as Info;
+    const scope = new KernelScope(backend);
+    const swapLast = (x: Info) => {
+      const perm = x.shape.map((_, i) => i);
+      [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+      return scope.run('Transpose', { x }, { perm });
+    };
+    const product = original({
+      inputs: { a: transposeA ? swapLast(a) : a, b: transposeB ? swapLast(b) : b },
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+      backend,
+    }) as Info;
+    return scope.finish(scope.adopt(product));
+  };
+}
+
 let registered = false;
 
-/** Registers the two kernels for wasm, replacing its Conv2DBackpropInput; a no-op on other backends and after the first call. */
+/** Registers the kernels above for wasm, wrapping or replacing its own; a no-op on other backends and after the first call. */
 export function ensureWasmConvKernels(): void {
   if (registered || tf.getBackend() !== 'wasm') return;
   if (tf.getKernel('Conv2DBackpropInput', 'wasm')) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as tf.KernelFunc });
+  const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: untransposedBatchMatMul(matMul) as tf.KernelFunc });
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as tf.KernelFunc });
   }
