@@ -23,10 +23,10 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'boiler default (optimisation all, 2 threads)', session: SESSION_OPTIONS },
-  { name: 'optimisation basic, 2 threads', session: { ...SESSION_OPTIONS, graphOptimizationLevel: 'basic' } },
-  { name: 'optimisation all, 1 thread', session: { ...SESSION_OPTIONS, intraOpNumThreads: 1 } },
-  { name: '2 threads that never spin-wait', session: { ...SESSION_OPTIONS, extra: { session: { intra_op: { allow_spinning: '0' } } } } },
+  { name: 'boiler default (all, 2 threads, no spinning)', session: SESSION_OPTIONS },
+  { name: 'spin-waiting threads (onnxruntime default)', session: { ...SESSION_OPTIONS, extra: {} } },
+  { name: 'optimisation basic', session: { ...SESSION_OPTIONS, graphOptimizationLevel: 'basic' } },
+  { name: '1 intra-op thread', session: { ...SESSION_OPTIONS, intraOpNumThreads: 1 } },
 ];
 
 function median(values: number[]): number {
@@ -43,27 +43,31 @@ for (let i = 0; i * CLIP_SAMPLES < wavs.length; i++) wavs.set(clips[i % clips.le
 const loadBefore = loadavg()[0];
 const model = buildEncoderOnnx(weights, 'BagTopVQVAE');
 const encoders = await Promise.all(VARIANTS.map(async (v) => OnnxEncoder.load(model, v.session)));
-const results: { variant: string; batch: number; median: number; min: number }[] = [];
+const results: { variant: string; batch: number; median: number; min: number; cpu: number }[] = [];
 for (const batch of BATCHES) {
   const input = wavs.subarray(0, batch * CLIP_SAMPLES);
   const times = VARIANTS.map(() => [] as number[]);
+  const cpu = VARIANTS.map(() => [] as number[]);
   for (const encoder of encoders) await encoder.embed(input, batch); // warm-up: allocations, thread pools
   for (let run = 0; run < RUNS[batch]; run++) {
     for (const [i, encoder] of encoders.entries()) {
       const start = performance.now();
+      const cpuStart = process.cpuUsage();
       await encoder.embed(input, batch);
+      const used = process.cpuUsage(cpuStart);
       times[i].push((performance.now() - start) / batch);
+      cpu[i].push((used.user + used.system) / 1000 / batch);
     }
   }
-  for (const [i, variant] of VARIANTS.entries()) results.push({ variant: variant.name, batch, median: median(times[i]), min: Math.min(...times[i]) });
+  for (const [i, variant] of VARIANTS.entries()) results.push({ variant: variant.name, batch, median: median(times[i]), min: Math.min(...times[i]), cpu: median(cpu[i]) });
 }
 await Promise.all(encoders.map((e) => e.close()));
 const loadAfter = loadavg()[0];
 
-console.log('wav (N, 1, 2**17) → BagTopVQVAE embedding, onnxruntime-node, ms/clip (median of runs; min)');
+console.log('wav (N, 1, 2**17) → BagTopVQVAE embedding, onnxruntime-node: wall ms/clip, median of runs (min; CPU ms/clip of all threads, median)');
 for (const batch of BATCHES) {
   console.log(`batch ${batch}:`);
-  for (const r of results.filter((x) => x.batch === batch)) console.log(`  ${r.variant.padEnd(44)} ${r.median.toFixed(2).padStart(7)}  (min ${r.min.toFixed(2)})`);
+  for (const r of results.filter((x) => x.batch === batch)) console.log(`  ${r.variant.padEnd(46)} ${r.median.toFixed(2).padStart(7)}  (min ${r.min.toFixed(2)}; CPU ${r.cpu.toFixed(2)})`);
 }
 const headline = results.find((r) => r.batch === 32 && r.variant === VARIANTS[0].name)!;
 console.log(

@@ -5,12 +5,15 @@ import { UserError } from '../../errors.js';
 
 /**
  * Session settings measured on the 2-core machine (bench/encoder.bench.ts): all graph
- * optimisations (conv + activation fusion, NCHWc layouts) and one intra-op thread per core.
+ * optimisations (conv + activation fusion, NCHWc layouts), one intra-op thread per core, and
+ * threads that sleep rather than spin between operators: the machine is shared (the HTTP server's
+ * event loop, other jobs), and spin-waiting measured up to 2× slower there under load.
  */
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
   intraOpNumThreads: 2,
   executionMode: 'sequential',
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
 
 /** An encoder.onnx (see graph.ts) run by onnxruntime-node: wavs in, embeddings out. */
