@@ -8,7 +8,6 @@ import { trainCommand } from './commands/train.js';
 import { indexCommand } from './commands/index.js';
 import { queryCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
-import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
 import { ExitCode, UserError, describeError } from './errors.js';
 
