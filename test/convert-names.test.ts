@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { batchSize } from '../src/audio/convert.js';
 import { assignOutputNames, isMediaFile, wavName } from '../src/audio/media-files.js';
 import { ffmpegReason } from '../src/audio/transcode.js';
 
@@ -36,10 +37,17 @@ test('the choice does not depend on the order the inputs were listed in', () => 
 
 test("ffmpeg's stderr becomes one line without its prefixes", () => {
   const stderr = '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x340bfcc0] moov atom not found\n/in/corrupt.mp4: Invalid data found when processing input\n';
-  assert.equal(ffmpegReason(stderr, '/in/corrupt.mp4'), 'moov atom not found; Invalid data found when processing input');
+  assert.equal(ffmpegReason(stderr, ['/in/a.mp3', '/in/corrupt.mp4']), 'moov atom not found; Invalid data found when processing input');
   assert.equal(
-    ffmpegReason('Output file #0 does not contain any stream\n', '/in/v.mp4'),
-    'no audio stream (Output file #0 does not contain any stream)',
+    ffmpegReason("Stream map '0:a:0' matches no streams.\nTo ignore this, add a trailing '?' to the map.\n", ['/in/v.mp4']),
+    "no audio stream (Stream map '0:a:0' matches no streams.)",
   );
-  assert.equal(ffmpegReason('same\nsame\n', 'x'), 'same');
+  assert.equal(ffmpegReason('same\nsame\n', ['x']), 'same');
+});
+
+test('batches: up to 8 files per ffmpeg process, and at least 4 batches per job when there are enough files', () => {
+  assert.equal(batchSize(200, 2), 8);
+  assert.equal(batchSize(40, 2), 5);
+  assert.equal(batchSize(12, 2), 1);
+  assert.equal(batchSize(3, 16), 1);
 });

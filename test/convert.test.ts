@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { decodeWav, SAMPLE_RATE } from '../src/audio/clip.js';
 import { convertDirectory, planConversion } from '../src/audio/convert.js';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
+import { convertFile } from '../src/audio/transcode.js';
 import { readWavHeader } from '../src/audio/wav-header.js';
 import { BOILER, FIXTURES, runBoiler } from './helpers/cli.js';
 
@@ -149,6 +150,31 @@ test('inputs that give the same output name: audio before video, then the first 
   assert.deepEqual(wavsIn(out), ['a.wav', 'x.wav', 'y.wav']);
   // The kept inputs' lengths (10 s, 6 s, 3.5 s) tell which one each wav came from.
   assert.deepEqual(['a', 'x', 'y'].map((n) => Math.round(readWavHeader(join(out, `${n}.wav`)).seconds)), [10, 6, 4]);
+});
+
+test('ffmpeg runs several files per process; a batch it fails as a whole is redone file by file', async () => {
+  const input = scratch();
+  const names = readdirSync(MEDIA);
+  for (const copy of ['a', 'b', 'c']) for (const name of names) copyFileSync(join(MEDIA, name), join(input, `${copy}-${name}`));
+  copyFileSync(join(BAD, 'corrupt.mp4'), join(input, 'b-corrupt.mp4'));
+  // The real ffmpeg behind a script that counts its runs.
+  const bin = scratch();
+  const counting = join(bin, 'ffmpeg');
+  writeFileSync(counting, `#!/bin/sh\necho "$*" >> ${join(bin, 'runs')}\nexec ${FFMPEG} "$@"\n`);
+  chmodSync(counting, 0o755);
+  const out = scratch();
+  const summary = await convertDirectory({ input, output: out, jobs: 1, ffmpegPath: counting });
+  assert.equal(summary.converted.length, 36);
+  // 37 files in batches of 8: five conversions, plus eight for the batch with the corrupt file
+  // (fluent-ffmpeg's own runs, ffmpeg -formats and -encoders, take no input).
+  const conversions = readFileSync(join(bin, 'runs'), 'utf8').split('\n').filter((args) => args.includes(' -i '));
+  assert.equal(conversions.length, 5 + 8);
+  assert.deepEqual(summary.failed.map((f) => f.source), ['b-corrupt.mp4']);
+  assert.match(summary.failed[0].reason, /moov atom not found/);
+  // A wav made in a batch is the very file that converting its input alone gives.
+  const alone = join(scratch(), 'alone.wav');
+  await convertFile(join(input, 'b-noise-2.m4a'), alone, { ffmpegPath: FFMPEG, rate: SAMPLE_RATE });
+  assert.ok(readFileSync(alone).equals(readFileSync(join(out, 'b-noise-2.wav'))));
 });
 
 test('an output directory inside the input is not taken as input', async () => {

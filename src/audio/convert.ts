@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { SAMPLE_RATE } from './clip.js';
 import { locateFfmpeg } from './ffmpeg.js';
 import { assignOutputNames, listMediaFiles, MEDIA_EXTENSIONS, type NameClash } from './media-files.js';
-import { convertFile, DecodeError } from './transcode.js';
+import { convertFiles, DecodeError } from './transcode.js';
 import { readWavHeader } from './wav-header.js';
 
 export interface ConvertOptions {
@@ -133,6 +133,38 @@ export function removeStaleTemporaries(outputDir: string): string[] {
   return stale;
 }
 
+/** The most files one ffmpeg process converts. */
+const MAX_BATCH = 8;
+
+/**
+ * Files per ffmpeg process. Starting a process costs Node a few milliseconds (fork), about a
+ * sixth of ffmpeg's own work on a ten-second clip, so each process takes several files; but few
+ * enough that every job gets at least four batches and none sits idle while the last one runs.
+ */
+export function batchSize(files: number, jobs: number): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(files / (jobs * 4))));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
+/**
+ * Converts a batch with one ffmpeg process; why each file has no wav, or undefined. An input that
+ * ffmpeg cannot open fails the whole process, so then the files go one by one, to tell which and why.
+ */
+async function convertBatch(batch: Conversion[], options: { ffmpegPath: string; rate: number }): Promise<(string | undefined)[]> {
+  try {
+    return await convertFiles(batch, options);
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    if (batch.length === 1) return [error.message];
+  }
+  const reasons: (string | undefined)[] = [];
+  for (const conversion of batch) reasons.push(...(await convertBatch([conversion], options)));
+  return reasons;
+}
+
 /**
  * Runs a plan's conversions, at most `jobs` ffmpeg processes at a time. A file that ffmpeg
  * cannot decode is a Failure in the summary and the others go on; any other error (a full disk,
@@ -141,26 +173,25 @@ export function removeStaleTemporaries(outputDir: string): string[] {
 export async function runConversion(plan: ConversionPlan, options: RunOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
   const ffmpegPath = options.ffmpegPath ?? locateFfmpeg().path;
-  const limit = pLimit(options.jobs ?? availableParallelism());
+  const jobs = options.jobs ?? availableParallelism();
+  const limit = pLimit(jobs);
   removeStaleTemporaries(plan.outputDir);
   const converted: Conversion[] = [];
   const failed: Failure[] = [];
+  const batches = chunks(plan.pending, batchSize(plan.pending.length, jobs));
   await Promise.all(
-    plan.pending.map((conversion) =>
+    batches.map((batch) =>
       limit(async () => {
-        try {
-          await convertFile(conversion.input, conversion.output, { ffmpegPath, rate: plan.rate });
-          converted.push(conversion);
-          options.onDone?.(conversion);
-        } catch (error) {
-          if (!(error instanceof DecodeError)) {
-            limit.clearQueue();
-            throw error;
-          }
-          const failure = { source: conversion.source, reason: error.message };
-          failed.push(failure);
+        const reasons = await convertBatch(batch, { ffmpegPath, rate: plan.rate }).catch((error: unknown) => {
+          limit.clearQueue();
+          throw error;
+        });
+        batch.forEach((conversion, i) => {
+          const failure = reasons[i] === undefined ? undefined : { source: conversion.source, reason: reasons[i] };
+          if (failure) failed.push(failure);
+          else converted.push(conversion);
           options.onDone?.(conversion, failure);
-        }
+        });
       }),
     ),
   );

@@ -11,40 +11,50 @@ export class DecodeError extends Error {
   }
 }
 
-/** Before `-i`: no keyboard interaction (ffmpeg would otherwise read the terminal), and only errors on stderr. */
-export const FFMPEG_INPUT_OPTIONS = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
+/** One media file and the wav it becomes. */
+export interface Transcode {
+  input: string;
+  output: string;
+}
+
+/** Global options, given once: no keyboard interaction (ffmpeg would otherwise read the terminal), only errors on stderr. */
+export const FFMPEG_GLOBAL_OPTIONS = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
 
 /**
- * After `-i`: audio only (the stream ffmpeg picks by default), downmixed to mono, resampled, as 16-bit PCM wav. No
- * metadata or encoder tag, so the file is the 44-byte header and the samples, the same bytes on
- * every run. `-f wav` because the temporary name does not end in .wav.
+ * The options of one output: the first audio stream of input `inputIndex`, downmixed to mono,
+ * resampled, as 16-bit PCM wav. No metadata or encoder tag, so the file is the 44-byte header and
+ * the samples, the same bytes on every run. `-f wav` because the temporary name does not end in .wav.
  */
-export function wavOutputOptions(rate: number): string[] {
-  return ['-vn', '-sn', '-dn', '-ac', '1', '-ar', String(rate), '-c:a', 'pcm_s16le', '-map_metadata', '-1', '-fflags', '+bitexact', '-f', 'wav'];
+export function wavOutputOptions(inputIndex: number, rate: number): string[] {
+  return ['-map', `${inputIndex}:a:0`, '-ac', '1', '-ar', String(rate), '-c:a', 'pcm_s16le', '-map_metadata', '-1', '-fflags', '+bitexact', '-f', 'wav'];
 }
 
 /**
  * ffmpeg's complaint as one line: its error lines without the "[demuxer @ 0x…]" and "input path:"
- * prefixes, joined by "; ". The one message that names no cause gets one.
+ * prefixes, joined by "; ". The message for a file without sound is given its plain meaning.
  */
-export function ffmpegReason(stderr: string, input: string): string {
+export function ffmpegReason(stderr: string, inputs: string[]): string {
   const lines = stderr
     .split(/\r?\n/)
-    .map((line) => line.replace(/^\[[^\]]*\]\s*/, '').replace(`${input}: `, '').trim())
-    .filter((line) => line !== '');
+    .map((line) => inputs.reduce((l, input) => l.replace(`${input}: `, ''), line.replace(/^\[[^\]]*\]\s*/, '')).trim())
+    .filter((line) => line !== '' && !line.startsWith("To ignore this, add a trailing '?'"));
   const reason = [...new Set(lines)].join('; ');
-  return /does not contain any stream/.test(reason) ? `no audio stream (${reason})` : reason;
+  return /matches no streams/.test(reason) ? `no audio stream (${reason})` : reason;
 }
 
-function runFfmpeg(ffmpegPath: string, input: string, output: string, rate: number): Promise<void> {
+/** Runs one ffmpeg process that converts every input of `files` to its output. */
+function runFfmpeg(ffmpegPath: string, files: Transcode[], rate: number): Promise<void> {
+  const command = ffmpeg().setFfmpegPath(ffmpegPath);
+  files.forEach(({ input }, i) => {
+    command.input(input);
+    if (i === 0) command.inputOptions(FFMPEG_GLOBAL_OPTIONS);
+  });
+  files.forEach(({ output }, i) => command.output(output).outputOptions(wavOutputOptions(i, rate)));
   return new Promise((resolve, reject) => {
-    ffmpeg(input)
-      .setFfmpegPath(ffmpegPath)
-      .inputOptions(FFMPEG_INPUT_OPTIONS)
-      .outputOptions(wavOutputOptions(rate))
-      .output(output)
+    command
       .on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
-        reject(new DecodeError((stderr && ffmpegReason(stderr, input)) || error.message));
+        const inputs = files.map((f) => f.input);
+        reject(new DecodeError((stderr && ffmpegReason(stderr, inputs)) || error.message));
       })
       .on('end', () => resolve())
       .run();
@@ -52,21 +62,39 @@ function runFfmpeg(ffmpegPath: string, input: string, output: string, rate: numb
 }
 
 /**
- * Converts one media file to a mono 16-bit wav at `rate`. ffmpeg writes a temporary name beside
- * `output`, renamed once ffmpeg succeeded, so `output` is either absent or complete even when the
- * process is killed. Throws DecodeError when the input holds no audio that ffmpeg can decode.
+ * Converts media files to mono 16-bit wavs at `rate` with a single ffmpeg process, which saves
+ * starting one per file. Each wav is written under a temporary name beside its output and renamed
+ * once ffmpeg succeeded, so an output is either absent or complete even when the process is killed.
+ *
+ * Resolves to one entry per file: undefined when its wav is in place, else why it has none (an
+ * empty input, no audio decoded). Rejects with a DecodeError when ffmpeg fails, which it does as a
+ * whole: one input that it cannot open fails every file of the call.
  */
-export async function convertFile(input: string, output: string, options: { ffmpegPath: string; rate: number }): Promise<void> {
+export async function convertFiles(files: Transcode[], options: { ffmpegPath: string; rate: number }): Promise<(string | undefined)[]> {
   // ffmpeg's message for a zero-byte file is about seeking in it, which would only puzzle.
-  if (statSync(input).size === 0) throw new DecodeError('empty file (0 bytes)');
-  const temporary = temporaryName(output);
+  const reasons: (string | undefined)[] = files.map(({ input }) => (statSync(input).size === 0 ? 'empty file (0 bytes)' : undefined));
+  const work = files.filter((_, i) => reasons[i] === undefined);
+  if (work.length === 0) return reasons;
+  const temporaries = work.map(({ input, output }) => ({ input, output: temporaryName(output) }));
   try {
-    await runFfmpeg(options.ffmpegPath, input, temporary, options.rate);
-    // An audio stream without a decodable frame gives a valid but empty wav: training would see silence.
-    if (readWavHeader(temporary).frames === 0) throw new DecodeError('no audio decoded (the audio stream is empty)');
-    renameSync(temporary, output);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+    await runFfmpeg(options.ffmpegPath, temporaries, options.rate);
+    work.forEach(({ output }, i) => {
+      // An audio stream without a decodable frame gives a valid but empty wav: training would see silence.
+      if (readWavHeader(temporaries[i].output).frames === 0) {
+        reasons[files.indexOf(work[i])] = 'no audio decoded (the audio stream is empty)';
+      } else {
+        renameSync(temporaries[i].output, output);
+      }
+    });
+    return reasons;
+  } finally {
+    // What was not renamed into place: a failed run's partial files, the wavs without audio.
+    for (const { output } of temporaries) rmSync(output, { force: true });
   }
+}
+
+/** Converts one media file (see convertFiles); throws DecodeError when it gives no wav. */
+export async function convertFile(input: string, output: string, options: { ffmpegPath: string; rate: number }): Promise<void> {
+  const [reason] = await convertFiles([{ input, output }], options);
+  if (reason !== undefined) throw new DecodeError(reason);
 }
