@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HIGH, SILENT, expectedAudio, manyCoubs } from './fake-coub/catalog.js';
+import { HIGH, SILENT, expectedAudio, longMp3, manyCoubs } from './fake-coub/catalog.js';
 import { assertSaved, readManifest, temporaries, temporaryDir } from './fake-coub/files.js';
 import { startFakeCoub } from './fake-coub/server.js';
 import { BOILER, ROOT, runBoiler } from './helpers/cli.js';
@@ -75,7 +75,9 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 }
 
 test('killed with SIGKILL mid-download and rerun, the crawl completes without fetching a finished file again', async (t) => {
-  const coubs = manyCoubs('s', 24);
+  // The three coubs that will be cut off have audio longer than a write batch, so that their half
+  // bodies reach the disk.
+  const coubs = manyCoubs('s', 24).map((spec, i) => ([9, 10, 11].includes(i) ? { ...spec, audio: { high: longMp3(1_200_000) } } : spec));
   const host = await startFakeCoub({
     timelines: { music: coubs.slice(0, 16), anime: coubs.slice(8) },
     // Coubs 9, 10 and 11 hang half-way through their audio: with --concurrency 3 the crawl is then

@@ -3,15 +3,8 @@ import { networkReason, type Http } from './http.js';
 import { TransientError } from './retry.js';
 import { writeThenRename } from './write-then-rename.js';
 
-export interface DownloadResult {
-  /** Bytes fetched in this run: 0 when the file was already there. */
-  bytes: number;
-  /** The file was already complete under its final name (an earlier run finished it). */
-  had: boolean;
-}
-
 /** A file under its final name is complete: only a finished, size-checked download is ever renamed there. */
-export async function isComplete(path: string): Promise<boolean> {
+async function isComplete(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
   } catch {
@@ -20,14 +13,14 @@ export async function isComplete(path: string): Promise<boolean> {
 }
 
 /**
- * Downloads `url` to `path` unless it is already there. The body streams to a temporary name in the
- * same directory, chunk by chunk (never whole in memory), is checked against Content-Length, and
- * only then renamed into place; a failed attempt removes its temporary file and is retried by `http`.
+ * Downloads `url` to `path` unless it is already there; returns the bytes fetched (0 when it was
+ * there). The body streams to a temporary name in the same directory, a few chunks at a time (never
+ * whole in memory), is checked against Content-Length, and only then renamed into place; a failed
+ * attempt removes its temporary file and is retried by `http`.
  */
-export async function downloadFile(http: Http, url: string, path: string, onBytes?: (bytes: number) => void): Promise<DownloadResult> {
-  if (await isComplete(path)) return { bytes: 0, had: true };
-  const bytes = await http.get(url, (response) => saveBody(response, path, onBytes));
-  return { bytes, had: false };
+export async function downloadFile(http: Http, url: string, path: string, onBytes?: (bytes: number) => void): Promise<number> {
+  if (await isComplete(path)) return 0;
+  return http.get(url, (response) => saveBody(response, path, onBytes));
 }
 
 /** Content-Length when it counts the bytes we will read: absent for chunked answers and meaningless for encoded ones. */

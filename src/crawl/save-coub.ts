@@ -31,9 +31,9 @@ function isDownloadFailure(error: unknown): error is Error {
 }
 
 /**
- * Saves one coub: its JSON, its audio track and, when asked, its muted video (media files an
- * earlier run finished are not fetched again). Returns the manifest entry: ok, no-audio (the coub has no sound) or
- * failed with the reason. Errors that are not the network's (a full disk) propagate.
+ * Saves one coub: its JSON, its audio track and, when asked, its muted video (media files that an
+ * earlier run finished are not fetched again). Returns the manifest entry: ok, no-audio (the coub
+ * has no sound) or failed with the reason. Errors that are not the network's (a full disk) propagate.
  */
 export async function saveCoub(coub: Coub, category: string, target: SaveTarget): Promise<SavedCoub> {
   const { permalink } = coub;
@@ -44,7 +44,7 @@ export async function saveCoub(coub: Coub, category: string, target: SaveTarget)
   const fetchInto = async (kind: 'audio' | 'video', choice: MediaChoice): Promise<string | null> => {
     const relative = `${kind}/${permalink}.${choice.ext}`;
     try {
-      bytes += (await downloadFile(target.http, choice.url, join(target.out, relative), target.onBytes)).bytes;
+      bytes += await downloadFile(target.http, choice.url, join(target.out, relative), target.onBytes);
       return relative;
     } catch (error) {
       if (!isDownloadFailure(error)) throw error;

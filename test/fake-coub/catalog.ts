@@ -1,5 +1,5 @@
 /** Coubs for the crawl tests: every audio choice the crawler must make, and what it should save. */
-import type { FakeCoubSpec, Media } from './server.js';
+import { mediaBytes, type FakeCoubSpec, type Media } from './server.js';
 
 /** html5 audio high wins over med and audio_file_url; each level has different bytes, so the saved file says which was taken. */
 export const HIGH: FakeCoubSpec = {
@@ -37,4 +37,12 @@ export function manyCoubs(prefix: string, count: number): FakeCoubSpec[] {
     audio: { high: AUDIO_FIXTURES[i % AUDIO_FIXTURES.length] },
     video: VIDEO_FIXTURES[i % VIDEO_FIXTURES.length],
   }));
+}
+
+/** Real mp3 frames (tone-3.mp3) repeated to `size` bytes: audio longer than any fixture. */
+export function longMp3(size: number): Buffer {
+  const tone = mediaBytes('tone-3.mp3');
+  const audio = Buffer.alloc(size);
+  for (let at = 0; at < size; at += tone.length) tone.copy(audio, at);
+  return audio;
 }

@@ -3,18 +3,14 @@
  * not share the crawler's event loop or show in its memory): `<categories> <coubs per category>
  * <audio bytes>`. Prints `{"apiBase": …}` on one line, then serves until stdin closes.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { FIXTURES } from '../helpers/cli.js';
+import { longMp3 } from './catalog.js';
 import { startFakeCoub, type FakeCoubSpec } from './server.js';
 
 const [categories, perCategory, audioBytes] = process.argv.slice(2);
 const names = categories.split(',');
 
-/** Real mp3 frames repeated to the requested size, one buffer shared by every coub. */
-const tone = readFileSync(join(FIXTURES, 'media', 'tone-3.mp3'));
-const audio = Buffer.alloc(Number(audioBytes));
-for (let at = 0; at < audio.length; at += tone.length) tone.copy(audio, at);
+/** One buffer shared by every coub. */
+const audio = longMp3(Number(audioBytes));
 
 const timelines: Record<string, FakeCoubSpec[]> = {};
 for (const name of names) {
