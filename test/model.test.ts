@@ -8,7 +8,7 @@ import { bagOfCodes, embeddingSize, ENCODERS, ENCODER_NAMES } from '../src/model
 import { PRESETS, parameterCount, parameterSpecs } from '../src/model/presets.js';
 import { codeUsageEntropy, quantize, targetNorm } from '../src/model/quantize.js';
 import { createVQVAE2 } from '../src/model/vqvae.js';
-import { floats, referenceOutputs, referenceWeights } from './model/reference.js';
+import { floats, referenceOutputs, referenceWeights, relativeError } from './model/reference.js';
 
 await chooseBackend('wasm');
 
@@ -167,6 +167,26 @@ test('every encoder gives one finite row of its size per clip', () => {
     assert.equal(rows.length, 3 * embeddingSize(model, name), name);
     assert.ok(rows.every(Number.isFinite), name);
   }
+  mel.dispose();
+  model.dispose();
+});
+
+test('micro-batches give the same losses, codes and gradients as one pass, without leaking tensors', () => {
+  const model = createVQVAE2('tiny', 6);
+  const mel = tf.tensor3d(floats(referenceOutputs().get('mel')), [4, MEL.nMels, MEL.frames]);
+  const whole = model.lossAndGradients(mel);
+  const before = tf.memory().numTensors;
+  const sliced = model.lossAndGradients(mel, undefined, 3);
+  const made = tf.memory().numTensors - before;
+  assert.equal(made, 5 + sliced.grads.size, 'only the returned tensors remain');
+  for (const key of ['loss', 'recon', 'latent'] as const) close(sliced[key].dataSync()[0], whole[key].dataSync()[0], 1e-5 * Math.abs(whole[key].dataSync()[0]));
+  assert.deepEqual([...sliced.idB.dataSync()], [...whole.idB.dataSync()]);
+  assert.deepEqual(sliced.idT.shape, [4, 23, 1]);
+  for (const [name, g] of whole.grads) {
+    const error = relativeError(sliced.grads.get(name)!.dataSync(), g.dataSync());
+    assert.ok(error < 1e-4, `${name}: relative difference ${error}`);
+  }
+  for (const r of [whole, sliced]) tf.dispose([r.loss, r.recon, r.latent, r.idT, r.idB, ...r.grads.values()]);
   mel.dispose();
   model.dispose();
 });

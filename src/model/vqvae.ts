@@ -39,6 +39,26 @@ export interface Losses {
   idB: tf.Tensor3D;
 }
 
+export interface Gradients extends Losses {
+  /** d loss / d parameter by state_dict name, tfjs layouts. */
+  grads: Map<string, tf.Tensor>;
+}
+
+/** Two slices' (already weighted) losses and gradients added, their codes concatenated; frees both. */
+function sumParts(a: Gradients, b: Gradients): Gradients {
+  // Single ops, nothing to tidy (and tf.tidy would not see the tensors inside a Map).
+  const sum: Gradients = {
+    loss: tf.add(a.loss, b.loss),
+    recon: tf.add(a.recon, b.recon),
+    latent: tf.add(a.latent, b.latent),
+    idT: tf.concat([a.idT, b.idT]),
+    idB: tf.concat([a.idB, b.idB]),
+    grads: new Map([...a.grads].map(([k, g]) => [k, tf.add(g, b.grads.get(k)!)])),
+  };
+  for (const part of [a, b]) tf.dispose([part.loss, part.recon, part.latent, part.idT, part.idB, ...part.grads.values()]);
+  return sum;
+}
+
 const ENCODER_PENALTY_WEIGHT = 0.01;
 export const DEFAULT_LATENT_LOSS_WEIGHT = 0.5;
 
@@ -154,8 +174,36 @@ export class VQVAE2 {
   /**
    * One forward and backward pass: the losses and the gradient of `loss` for every parameter,
    * by state_dict name, in tfjs layouts (the caller disposes all tensors returned).
+   *
+   * With `microBatch` smaller than the batch, the batch runs in slices of that many clips whose
+   * gradients and losses are averaged, weighted by slice size: the same values as one pass (every
+   * term of the loss is a mean over clips of per-clip means), in a fraction of the memory.
    */
-  lossAndGradients(mel: tf.Tensor3D, latentLossWeight = DEFAULT_LATENT_LOSS_WEIGHT): Losses & { grads: Map<string, tf.Tensor> } {
+  lossAndGradients(mel: tf.Tensor3D, latentLossWeight = DEFAULT_LATENT_LOSS_WEIGHT, microBatch = mel.shape[0]): Gradients {
+    const clips = mel.shape[0];
+    if (microBatch >= clips) return this.singlePass(mel, latentLossWeight);
+    const parts: Gradients[] = [];
+    for (let start = 0; start < clips; start += microBatch) {
+      const size = Math.min(microBatch, clips - start);
+      const slice = tf.slice(mel, [start, 0, 0], [size, -1, -1]);
+      const part = this.singlePass(slice, latentLossWeight);
+      slice.dispose();
+      // Weight now, so that at most two sets of gradients are alive at a time.
+      const weighted = <T extends tf.Tensor>(t: T): T => tf.mul(t, size / clips);
+      parts.push({
+        ...part,
+        loss: weighted(part.loss),
+        recon: weighted(part.recon),
+        latent: weighted(part.latent),
+        grads: new Map([...part.grads].map(([k, g]) => [k, weighted(g)])),
+      });
+      tf.dispose([part.loss, part.recon, part.latent, ...part.grads.values()]);
+      if (parts.length === 2) parts.splice(0, 2, sumParts(parts[0], parts[1]));
+    }
+    return parts[0];
+  }
+
+  private singlePass(mel: tf.Tensor3D, latentLossWeight: number): Gradients {
     let aux: Omit<Losses, 'loss'> | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const { loss, ...rest } = this.loss(mel, latentLossWeight);

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
  *   output gradient as its filter;
  * - input gradient (transposed conv) with stride s: s² stride-1 convs of the output gradient with
  *   the flipped sub-kernels W[φh::s, φw::s] (one per output phase), interleaved; or, where the
- *   output gradient is smaller than the kernel, one matmul and a col2im.
+ *   output gradient is smaller than the kernel, one matmul and a col2im;
+ * - matmul with a transposed operand: an explicit transpose first (wasm's transposed path is slow).
  *
  * tfjs's own gradient definitions then run unchanged on wasm. Registered on first use
  * (`ensureWasmConvKernels`), after the wasm backend's own kernels.
@@ -181,13 +182,14 @@ function backpropInputByPhases(scope: KernelScope, backend: Backend, { dy, filte
   return window(scope, interleaved, offset, [inH, inW]);
 }
 
-/** Clips per matmul in the col2im path, so that its [rows, kh·kw·ci] patch matrix stays near 32M floats. */
+/** Clips per matmul in the col2im path, so that its [kh·kw·ci, pixels] patch matrix stays near 32M floats. */
 const PATCH_FLOATS = 32 * 2 ** 20;
 
 /**
- * Every dy pixel times the filter (one matmul) gives the kh×kw×ci patch it adds to dx; the patches
- * are summed into place in plain JS (col2im). Cheaper than the phases when dy is much smaller
- * than the kernel (the 1×23 top grid under a 21×21 kernel), where the phases' windows are mostly zeros.
+ * The filter times every dy pixel (one matmul, [kh·kw·ci, co] · [co, pixels], both untransposed)
+ * gives the kh×kw×ci patch each pixel adds to dx; the patches are summed into place in plain JS
+ * (col2im). Cheaper than the phases when dy is much smaller than the kernel (the 1×23 top grid
+ * under a 21×21 kernel), where the phases' windows are mostly zeros.
  */
 function backpropInputByPatches(scope: KernelScope, backend: Backend, { dy, filter, inputShape, geometry }: BackpropInputArgs): Info {
   const { stride, padBefore, kernel } = geometry;
@@ -195,28 +197,27 @@ function backpropInputByPatches(scope: KernelScope, backend: Backend, { dy, filt
   const [, outH, outW, outC] = dy.shape;
   const patch = kernel[0] * kernel[1] * inC;
   const dx = new Float32Array(n * inH * inW * inC);
-  const filterRows = scope.run('Reshape', { x: filter }, { shape: [1, patch, outC] });
+  const filterRows = scope.run('Reshape', { x: filter }, { shape: [patch, outC] });
   const clipsPerChunk = Math.max(1, Math.floor(PATCH_FLOATS / (outH * outW * patch)));
   for (let n0 = 0; n0 < n; n0 += clipsPerChunk) {
     const clips = Math.min(clipsPerChunk, n - n0);
+    const pixels = clips * outH * outW;
     const chunk = scope.run('Slice', { x: dy }, { begin: [n0, 0, 0, 0], size: [clips, outH, outW, outC] });
-    const pixels = scope.run('Reshape', { x: chunk }, { shape: [1, clips * outH * outW, outC] });
-    const patches = readFloats(backend, scope.run('BatchMatMul', { a: pixels, b: filterRows }, { transposeA: false, transposeB: true }));
-    for (let c = 0; c < clips; c++) {
-      for (let oh = 0; oh < outH; oh++) {
-        for (let ow = 0; ow < outW; ow++) {
-          const from = ((c * outH + oh) * outW + ow) * patch;
-          for (let kh = 0; kh < kernel[0]; kh++) {
-            const i = oh * stride[0] + kh - padBefore[0];
-            if (i < 0 || i >= inH) continue;
-            for (let kw = 0; kw < kernel[1]; kw++) {
-              const j = ow * stride[1] + kw - padBefore[1];
-              if (j < 0 || j >= inW) continue;
-              const to = (((n0 + c) * inH + i) * inW + j) * inC;
-              const at = from + (kh * kernel[1] + kw) * inC;
-              for (let k = 0; k < inC; k++) dx[to + k] += patches[at + k];
-            }
-          }
+    const columns = scope.run('Transpose', { x: scope.run('Reshape', { x: chunk }, { shape: [pixels, outC] }) }, { perm: [1, 0] });
+    const patches = readFloats(backend, scope.run('BatchMatMul', { a: filterRows, b: columns }, { transposeA: false, transposeB: false }));
+    for (let p = 0; p < pixels; p++) {
+      const c = Math.floor(p / (outH * outW));
+      const oh = Math.floor(p / outW) % outH;
+      const ow = p % outW;
+      for (let kh = 0; kh < kernel[0]; kh++) {
+        const i = oh * stride[0] + kh - padBefore[0];
+        if (i < 0 || i >= inH) continue;
+        for (let kw = 0; kw < kernel[1]; kw++) {
+          const j = ow * stride[1] + kw - padBefore[1];
+          if (j < 0 || j >= inW) continue;
+          const to = (((n0 + c) * inH + i) * inW + j) * inC;
+          const from = (kh * kernel[1] + kw) * inC * pixels + p;
+          for (let k = 0; k < inC; k++) dx[to + k] += patches[from + k * pixels];
         }
       }
     }
