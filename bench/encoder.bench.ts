@@ -23,7 +23,7 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'boiler default (all, 2 threads, no spinning)', session: SESSION_OPTIONS },
+  { name: 'boiler default (all, a thread per core, no spin)', session: SESSION_OPTIONS },
   { name: 'spin-waiting threads (onnxruntime default)', session: { ...SESSION_OPTIONS, extra: {} } },
   { name: 'optimisation basic', session: { ...SESSION_OPTIONS, graphOptimizationLevel: 'basic' } },
   { name: '1 intra-op thread', session: { ...SESSION_OPTIONS, intraOpNumThreads: 1 } },

@@ -1,17 +1,18 @@
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { CLIP_SAMPLES } from '../../audio/clip.js';
 import { UserError } from '../../errors.js';
 
 /**
  * Session settings measured on the 2-core machine (bench/encoder.bench.ts): all graph
- * optimisations (conv + activation fusion, NCHWc layouts), one intra-op thread per core, and
+ * optimisations (conv + activation fusion, NCHWc layouts), one intra-op thread per core (2 here), and
  * threads that sleep rather than spin between operators: the machine is shared (the HTTP server's
  * event loop, other jobs), and spin-waiting measured up to 2× slower there under load.
  */
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
-  intraOpNumThreads: 2,
+  intraOpNumThreads: availableParallelism(),
   executionMode: 'sequential',
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
