@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readTimelinePage, type Coub } from '../src/crawl/api.js';
@@ -272,4 +272,23 @@ test('an API answering garbage or the wrong shape is one UserError; what was sav
     crawl(options(temporaryDir(), host, { categories: ['anime'] })),
     (error) => error instanceof UserError && /unexpected shape: it has no "coubs" list/.test(error.message),
   );
+});
+
+test('a file that cannot be written stops the crawl with one UserError, after the coubs under way are listed', async (t) => {
+  const coubs = manyCoubs('w', 5);
+  const host = await startFakeCoub({ timelines: { music: coubs } });
+  t.after(() => host.close());
+  const out = temporaryDir();
+  // A directory where w3's JSON should go: the rename onto it fails with EISDIR, which no retry fixes.
+  mkdirSync(join(out, 'json', 'w3.json'), { recursive: true });
+  await assert.rejects(
+    crawl(options(out, host, { concurrency: 1 })),
+    (error) => error instanceof UserError && /^cannot write into .*: EISDIR: .*w3\.json.*rerun/.test(error.message),
+  );
+  assert.deepEqual(
+    readManifest(out).map((e) => e.permalink),
+    ['w0', 'w1', 'w2'],
+  );
+  assert.equal(mediaRequests(host).some((path) => path.startsWith('/media/w4/')), false, 'no coub is started after the failure');
+  assert.deepEqual(temporaries(out), []);
 });

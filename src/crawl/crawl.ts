@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
+import { UserError } from '../errors.js';
 import type { Coub } from './api.js';
 import { estimateCoubs } from './estimate.js';
 import { Http } from './http.js';
@@ -55,6 +56,12 @@ function outcomeOf(entry: ManifestEntry): CoubOutcome {
   return entry.status === 'ok' ? 'new' : entry.status;
 }
 
+/** A file system error (a full disk, a read-only directory) is the user's to fix: one line, and what to do. */
+function asUserError(error: unknown, out: string): unknown {
+  if (!(error instanceof Error) || typeof (error as NodeJS.ErrnoException).code !== 'string') return error;
+  return new UserError(`cannot write into ${out}: ${error.message}. Fix that, then rerun: finished files are kept`, { cause: error });
+}
+
 async function prepareOut(out: string): Promise<void> {
   for (const sub of ['json', 'audio', 'video']) {
     const dir = join(out, sub);
@@ -99,13 +106,16 @@ export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Pr
   const schedule = (coub: Coub, category: string) => {
     const task = limit(async () => {
       if (fatal) return;
-      const { entry, bytes } = await saveCoub(coub, category, target);
-      await manifest.append(entry);
-      summary.bytes += bytes;
-      if (entry.status === 'failed') summary.failures.push({ permalink: entry.permalink, reason: entry.reason ?? '' });
-      account(entry.permalink, outcomeOf(entry));
-    }).catch((error: unknown) => {
-      fatal ??= { error };
+      try {
+        const { entry, bytes } = await saveCoub(coub, category, target);
+        await manifest.append(entry);
+        summary.bytes += bytes;
+        if (entry.status === 'failed') summary.failures.push({ permalink: entry.permalink, reason: entry.reason ?? '' });
+        account(entry.permalink, outcomeOf(entry));
+      } catch (error) {
+        // Set before this task's slot goes to the next coub, so that the next coub sees it.
+        fatal ??= { error };
+      }
     });
     running.add(task);
     void task.then(() => running.delete(task));
@@ -140,7 +150,7 @@ export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Pr
     await Promise.all(running);
     await manifest.close();
   }
-  if (fatal) throw fatal.error;
+  if (fatal) throw asUserError(fatal.error, options.out);
   summary.coubs = seen.size;
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
