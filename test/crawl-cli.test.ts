@@ -42,7 +42,7 @@ test('an unreachable API is one line naming the URL and --api-base, exit 1', asy
   assert.equal(result.stderr.split('\n').filter((line) => line.startsWith('boiler:')).length, 1);
 });
 
-test('boiler crawl saves audio, prints the summary (and --json), exits 3 when a download fails for good', async (t) => {
+test('boiler crawl saves audio, prints progress, retries (--verbose) and the summary (and --json), exits 3 when a download fails for good', async (t) => {
   const coubs = [HIGH, SILENT, ...manyCoubs('k', 3)];
   const host = await startFakeCoub({
     timelines: { music: coubs },
@@ -51,8 +51,9 @@ test('boiler crawl saves audio, prints the summary (and --json), exits 3 when a 
   t.after(() => host.close());
   const out = temporaryDir();
   const args = ['crawl', '--out', out, '--categories', 'music', '--per-page', '2', '--api-base', host.apiBase, ...FAST];
-  const first = await runBoiler(args, { env: { BOILER_PROGRESS_INTERVAL: '0' } });
+  const first = await runBoiler(['--verbose', ...args], { env: { BOILER_PROGRESS_INTERVAL: '0' } });
   assert.equal(first.code, 3, first.stderr);
+  assert.match(first.stderr, /^retry 3 of http:\/\/127\.0\.0\.1:\d+\/media\/k2\/high\.\w+ in [\d.]+ s: HTTP 500 Internal Server Error$/m, '--verbose shows retries');
   assert.match(first.stderr, /^crawl: \d+\/\d+ coubs/m, 'progress lines');
   assert.match(first.stderr, /^crawl: 5 coubs: 3 new, 0 already had, 1 no-audio, 1 failed; 0\.\d MB in [\d.]+ s → .*manifest\.jsonl$/m);
   assert.match(first.stderr, /^ {2}failed k2: audio: HTTP 500 Internal Server Error \(after 4 attempts\)$/m);
