@@ -48,6 +48,23 @@ test('the quantiser is straight-through, and each penalty reaches only its own s
   tf.dispose([x0, codebook, weights, vqToInput, vqToCodes, encToInput, encToCodes]);
 });
 
+test('long sums on wasm are accurate: the decoder bias gradient equals its exact value within 1e-5', () => {
+  // d loss / d dec.5.bias = mean of sign(recon − mel) over batch × 80 × 256: computable exactly here.
+  const model = createVQVAE2('tiny', 6);
+  const mel = tf.tensor3d(floats(referenceOutputs().get('mel')), [4, MEL.nMels, MEL.frames]);
+  const { recon, ...rest } = model.forward(mel);
+  const r = recon.dataSync();
+  const m = mel.dataSync();
+  let signs = 0;
+  for (let i = 0; i < r.length; i++) signs += Math.sign(r[i] - m[i]);
+  const exact = signs / r.length;
+  const result = model.lossAndGradients(mel);
+  const got = result.grads.get('dec.5.bias')!.dataSync()[0];
+  assert.ok(Math.abs(got / exact - 1) < 1e-5, `${got} vs exact ${exact}`);
+  tf.dispose([recon, ...Object.values(rest), result.loss, result.recon, result.latent, result.idT, result.idB, ...result.grads.values(), mel]);
+  model.dispose();
+});
+
 test('code-usage entropy is in nats: 0 for one code, ln k for k codes used equally', () => {
   assert.equal(codeUsageEntropy([5, 5, 5, 5], 8), 0);
   close(codeUsageEntropy([0, 1, 2, 3], 4), Math.log(4), 1e-12);

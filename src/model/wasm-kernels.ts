@@ -15,7 +15,8 @@ import * as tf from '@tensorflow/tfjs';
  * - input gradient (transposed conv) with stride s: s² stride-1 convs of the output gradient with
  *   the flipped sub-kernels W[φh::s, φw::s] (one per output phase), interleaved; or, where the
  *   output gradient is smaller than the kernel, one matmul and a col2im;
- * - matmul with a transposed operand: an explicit transpose first (wasm's transposed path is slow).
+ * - matmul with a transposed operand: an explicit transpose first (wasm's transposed path is slow);
+ * - long sums: in blocks, for accuracy.
  *
  * tfjs's own gradient definitions then run unchanged on wasm. Registered on first use
  * (`ensureWasmConvKernels`), after the wasm backend's own kernels.
@@ -269,16 +270,53 @@ function untransposedBatchMatMul(original: tf.KernelFunc) {
   };
 }
 
+/** Reductions shorter than this stay one sequential pass. */
+const BLOCKED_SUM_FROM = 4096;
+
+/**
+ * wasm's Sum adds sequentially in float32, so summing n terms of one sign drifts by up to n·ε
+ * relative: the gradient of the decoder's last bias, a sum over batch × 80 × 256 terms, came out
+ * 7e-4 off its exact value. Summing blocks of about √n first brings that to about 2√n·ε, close to
+ * PyTorch's cascade summation.
+ */
+function blockedSum(original: tf.KernelFunc) {
+  return ({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info => {
+    const { x } = inputs as { x: Info };
+    const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    const size = axes.reduce((n, a) => n * x.shape[a], 1);
+    let block = Math.floor(Math.sqrt(size));
+    while (size % block !== 0) block--;
+    if (size < BLOCKED_SUM_FROM || block < 16 || x.dtype !== 'float32') return original({ inputs, attrs, backend }) as Info;
+    const scope = new KernelScope(backend);
+    const perm = tf.backend_util.getAxesPermutation(axes, x.shape.length);
+    const innermost = perm ? scope.run('Transpose', { x }, { perm }) : x;
+    const kept = x.shape.filter((_, a) => !axes.includes(a));
+    const outer = kept.reduce((n, d) => n * d, 1);
+    const blocks = scope.run('Reshape', { x: innermost }, { shape: [outer, size / block, block] });
+    const partial = scope.adopt(original({ inputs: { x: blocks }, attrs: { axis: 2, keepDims: false }, backend }) as Info);
+    const total = scope.adopt(original({ inputs: { x: partial }, attrs: { axis: 1, keepDims: false }, backend }) as Info);
+    const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept;
+    return scope.finish(scope.run('Reshape', { x: total }, { shape }));
+  };
+}
+
 let registered = false;
+
+/** Replaces wasm's kernel `name` by `wrap(its original)`. */
+function wrapKernel(name: string, wrap: (original: tf.KernelFunc) => (args: never) => Info): void {
+  const original = tf.getKernel(name, 'wasm')!.kernelFunc;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: wrap(original) as tf.KernelFunc });
+}
 
 /** Registers the kernels above for wasm, wrapping or replacing its own; a no-op on other backends and after the first call. */
 export function ensureWasmConvKernels(): void {
   if (registered || tf.getBackend() !== 'wasm') return;
   if (tf.getKernel('Conv2DBackpropInput', 'wasm')) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as tf.KernelFunc });
-  const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: untransposedBatchMatMul(matMul) as tf.KernelFunc });
+  wrapKernel('BatchMatMul', untransposedBatchMatMul);
+  wrapKernel('Sum', blockedSum);
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as tf.KernelFunc });
   }
