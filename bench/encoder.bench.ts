@@ -67,7 +67,7 @@ const loadAfter = loadavg()[0];
 console.log('wav (N, 1, 2**17) → BagTopVQVAE embedding, onnxruntime-node: wall ms/clip, median of runs (min; CPU ms/clip of all threads, median)');
 for (const batch of BATCHES) {
   console.log(`batch ${batch}:`);
-  for (const r of results.filter((x) => x.batch === batch)) console.log(`  ${r.variant.padEnd(46)} ${r.median.toFixed(2).padStart(7)}  (min ${r.min.toFixed(2)}; CPU ${r.cpu.toFixed(2)})`);
+  for (const r of results.filter((x) => x.batch === batch)) console.log(`  ${r.variant.padEnd(50)} ${r.median.toFixed(2).padStart(7)}  (min ${r.min.toFixed(2)}; CPU ${r.cpu.toFixed(2)})`);
 }
 const headline = results.find((r) => r.batch === 32 && r.variant === VARIANTS[0].name)!;
 console.log(
