@@ -102,6 +102,8 @@ interface Variant {
   /** Returns the bytes it fetched. */
   run: (urls: string[], apiBase: string) => Promise<number>;
   seconds: number[];
+  /** CPU seconds (user + system, every thread of this process): steadier than wall time on a busy machine. */
+  cpu: number[];
   /** The most resident memory above the starting point seen while it ran. */
   peakRss: number;
 }
@@ -132,7 +134,7 @@ async function crawlInto(dir: string, apiBase: string, expected: number): Promis
   return summary.bytes;
 }
 
-const variant = (name: string, run: Variant['run']): Variant => ({ name, run, seconds: [], peakRss: 0 });
+const variant = (name: string, run: Variant['run']): Variant => ({ name, run, seconds: [], cpu: [], peakRss: 0 });
 const bare = variant('bare fetch loop', (urls) => bareLoop(urls));
 const bareToDisk = variant('bare fetch+write to disk', (urls) => inFreshDir(DISK, (dir) => bareLoopToFiles(urls, dir)));
 const crawlTmpfs = TMPFS ? variant('crawl to tmpfs', (urls, apiBase) => inFreshDir(TMPFS, (dir) => crawlInto(dir, apiBase, urls.length))) : undefined;
@@ -152,8 +154,11 @@ try {
       const start = process.memoryUsage.rss();
       const sampler = setInterval(() => (v.peakRss = Math.max(v.peakRss, process.memoryUsage.rss() - start)), 10);
       const started = performance.now();
+      const cpu = process.cpuUsage();
       const bytes = await v.run(urls, host.apiBase);
       v.seconds.push((performance.now() - started) / 1000);
+      const used = process.cpuUsage(cpu);
+      v.cpu.push((used.user + used.system) / 1e6);
       clearInterval(sampler);
       if (bytes !== expectedBytes) throw new Error(`${v.name} fetched ${bytes} bytes, not ${expectedBytes}`);
       line.push(`${v.name} ${v.seconds[v.seconds.length - 1].toFixed(2)} s`);
@@ -162,7 +167,9 @@ try {
   }
   console.log(`\n${urls.length} coubs × ${AUDIO_BYTES / 1000} KB (${mib(expectedBytes)}), concurrency ${CONCURRENCY}, median of ${RUNS} interleaved runs;`);
   console.log(`crawler in-process via crawl() (the library behind boiler crawl); fake host in its own process; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
-  for (const v of variants) console.log(`  ${v.name.padEnd(26)} ${median(v.seconds).toFixed(2)} s   peak RSS +${mib(v.peakRss)}`);
+  for (const v of variants) {
+    console.log(`  ${v.name.padEnd(26)} ${median(v.seconds).toFixed(2).padStart(6)} s   CPU ${median(v.cpu).toFixed(2)} s   peak RSS +${mib(v.peakRss)}`);
+  }
   const ratio = (a: Variant, b: Variant) => median(a.seconds) / median(b.seconds);
   const verdict = (r: number) => `${r.toFixed(2)}× ${r <= 1.5 ? 'OK' : 'OVER'} (target ≤ 1.5×)`;
   if (crawlTmpfs) console.log(`ratio crawl to tmpfs / bare fetch loop:        ${verdict(ratio(crawlTmpfs, bare))}`);
