@@ -4,6 +4,7 @@ import { convertCommand } from './commands/convert.js';
 import { crawlCommand } from './commands/crawl.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
 import { trainCommand } from './commands/train.js';
 import { indexCommand } from './commands/index.js';
 import { queryCommand } from './commands/query.js';
@@ -14,7 +15,7 @@ import { ExitCode, UserError, describeError } from './errors.js';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Each subcommand is a small module that parses its options and calls the library. */
-const SUBCOMMANDS: ((program: Command) => Command)[] = [demoCommand, doctorCommand, crawlCommand, convertCommand, statsCommand, trainCommand, indexCommand, queryCommand, serveCommand];
+const SUBCOMMANDS: ((program: Command) => Command)[] = [demoCommand, doctorCommand, crawlCommand, convertCommand, statsCommand, trainCommand, indexCommand, queryCommand, serveCommand, evalCommand];
 
 export function buildProgram(): Command {
   const program = new Command('boiler')
