@@ -9,12 +9,12 @@
  * -encoders), as every CLI invocation does. BENCH_RUNS (default 3) sets the runs per variant, BENCH_JOBS (default: cores) N.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertDirectory } from '../src/audio/convert.js';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
-import { FFMPEG_GLOBAL_OPTIONS, wavOutputOptions } from '../src/audio/transcode.js';
+import { FFMPEG_GLOBAL_OPTIONS, INPUT_OPTIONS, wavOutputOptions } from '../src/audio/transcode.js';
 
 const CLIPS = 200;
 const SECONDS = 10;
@@ -57,15 +57,31 @@ function emptied(dir: string): string {
   return dir;
 }
 
-/** Files per second of one run of `work`, checking that it wrote every wav. */
-async function measure(out: string, work: () => Promise<void>): Promise<number> {
+/**
+ * CPU seconds used so far by this process and by the children it has waited for (ffmpeg, xargs
+ * and its ffmpegs), from /proc/self/stat. Less swayed than wall time by the other work on the machine.
+ */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+  return (utime + stime + cutime + cstime) / 100;
+}
+
+interface Sample {
+  filesPerSecond: number;
+  cpuMsPerFile: number;
+}
+
+/** One run of `work`, checking that it wrote every wav. */
+async function measure(out: string, work: () => Promise<void>): Promise<Sample> {
   emptied(out);
+  const cpu = cpuSeconds();
   const started = performance.now();
   await work();
   const seconds = (performance.now() - started) / 1000;
   const written = readdirSync(out).filter((n) => n.endsWith('.wav')).length;
   if (written !== CLIPS) throw new Error(`${out}: ${written} wavs, expected ${CLIPS}`);
-  return CLIPS / seconds;
+  return { filesPerSecond: CLIPS / seconds, cpuMsPerFile: ((cpuSeconds() - cpu) * 1000) / CLIPS };
 }
 
 async function ours(input: string, out: string): Promise<void> {
@@ -76,7 +92,7 @@ async function ours(input: string, out: string): Promise<void> {
 /** The bare equivalent: xargs runs ffmpeg directly (no shell) with the same arguments, writing the final name. */
 function bare(input: string, out: string, names: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = ['-0', '-P', String(JOBS), '-I{}', ffmpeg, ...FFMPEG_GLOBAL_OPTIONS, '-i', join(input, '{}.mp4'), '-y', ...wavOutputOptions(0, 16000), join(out, '{}.wav')];
+    const args = ['-0', '-P', String(JOBS), '-I{}', ffmpeg, ...FFMPEG_GLOBAL_OPTIONS, ...INPUT_OPTIONS, '-i', join(input, '{}.mp4'), '-y', ...wavOutputOptions(0, 16000), join(out, '{}.wav')];
     const xargs = spawn('xargs', args, { stdio: ['pipe', 'inherit', 'inherit'] });
     xargs.on('error', reject);
     xargs.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xargs exited with ${code}`))));
@@ -95,11 +111,11 @@ console.log(`convert ${names.length} × ${SECONDS} s mp4 (x264 320x180 + AAC 44.
 console.log(`N = ${JOBS} jobs, ${RUNS} runs per variant, alternating; ffmpeg ${ffmpeg}`);
 console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: other work skews single runs)`);
 
-const oursRates: number[] = [];
-const bareRates: number[] = [];
+const oursRates: Sample[] = [];
+const bareRates: Sample[] = [];
 for (let run = 0; run < RUNS; run++) {
   // Alternating which goes first spreads slow drifts in machine load over both.
-  const pair: [number[], () => Promise<number>][] = [
+  const pair: [Sample[], () => Promise<Sample>][] = [
     [oursRates, () => measure(oursOut, () => ours(input, oursOut))],
     [bareRates, () => measure(bareOut, () => bare(input, bareOut, names))],
   ];
@@ -108,8 +124,12 @@ for (let run = 0; run < RUNS; run++) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-const fmt = (rates: number[]) => `${median(rates).toFixed(1)} files/s (median; runs ${rates.map((r) => r.toFixed(1)).join(', ')})`;
-const ratio = median(oursRates) / median(bareRates);
+const fmt = (samples: Sample[]) => {
+  const rates = samples.map((s) => s.filesPerSecond);
+  const cpu = median(samples.map((s) => s.cpuMsPerFile));
+  return `${median(rates).toFixed(1)} files/s (median; runs ${rates.map((r) => r.toFixed(1)).join(', ')}), CPU ${cpu.toFixed(1)} ms/file`;
+};
+const ratio = median(oursRates.map((s) => s.filesPerSecond)) / median(bareRates.map((s) => s.filesPerSecond));
 console.log(`boiler convert (library convertDirectory): ${fmt(oursRates)}`);
 console.log(`xargs -P ${JOBS} ffmpeg (bare):             ${fmt(bareRates)}`);
 console.log(`ratio: ${ratio.toFixed(3)} (target ≥ 0.95) ${ratio >= 0.95 ? 'met' : 'NOT met'}`);

@@ -21,6 +21,15 @@ export interface Transcode {
 export const FFMPEG_GLOBAL_OPTIONS = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
 
 /**
+ * The options of each input. With several inputs ffmpeg reads each in a thread of its own through a
+ * queue, 8 packets by default, and the reading thread then wakes for every packet: about 11,000
+ * context switches for 8 ten-second clips, where a queue that holds a clip's whole audio lets it
+ * read ahead and takes about 150 (measured here with perf stat). Only mapped streams are queued,
+ * so 2048 packets are about 47 s of AAC and at most 8 MB of PCM.
+ */
+export const INPUT_OPTIONS = ['-thread_queue_size', '2048'];
+
+/**
  * The options of one output: the first audio stream of input `inputIndex`, downmixed to mono,
  * resampled, as 16-bit PCM wav. No metadata or encoder tag, so the file is the 44-byte header and
  * the samples, the same bytes on every run. `-f wav` because the temporary name does not end in .wav.
@@ -46,8 +55,7 @@ export function ffmpegReason(stderr: string, inputs: string[]): string {
 function runFfmpeg(ffmpegPath: string, files: Transcode[], rate: number): Promise<void> {
   const command = ffmpeg().setFfmpegPath(ffmpegPath);
   files.forEach(({ input }, i) => {
-    command.input(input);
-    if (i === 0) command.inputOptions(FFMPEG_GLOBAL_OPTIONS);
+    command.input(input).inputOptions(i === 0 ? [...FFMPEG_GLOBAL_OPTIONS, ...INPUT_OPTIONS] : INPUT_OPTIONS);
   });
   files.forEach(({ output }, i) => command.output(output).outputOptions(wavOutputOptions(i, rate)));
   return new Promise((resolve, reject) => {
