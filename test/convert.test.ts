@@ -137,6 +137,7 @@ test('inputs that give the same output name: audio before video, then the first 
   copyFileSync(join(MEDIA, 'noise-2.m4a'), join(input, 'b', 'x.m4a'));
   copyFileSync(join(MEDIA, 'tone-1.mp3'), join(input, 'b', 'y.mp3'));
   copyFileSync(join(MEDIA, 'tone-2.mp3'), join(input, 'c', 'y.mp3'));
+  copyFileSync(join(MEDIA, 'tone-2.mp3'), join(input, 'c', `-y "odd" name ü's.mp3`));
   const out = scratch();
   const result = await runBoiler(['convert', '--in', input, '--out', out, '--json']);
   assert.equal(result.code, 0, result.stderr);
@@ -147,7 +148,7 @@ test('inputs that give the same output name: audio before video, then the first 
     { source: 'c/y.mp3', output: 'y.wav', keptSource: 'b/y.mp3' },
   ]);
   assert.match(result.stderr, /^name clash: a\.mp4 not converted, a\.wav comes from b\/a\.mp3$/m);
-  assert.deepEqual(wavsIn(out), ['a.wav', 'x.wav', 'y.wav']);
+  assert.deepEqual(wavsIn(out), [`-y "odd" name ü's.wav`, 'a.wav', 'x.wav', 'y.wav']);
   // The kept inputs' lengths (10 s, 6 s, 3.5 s) tell which one each wav came from.
   assert.deepEqual(['a', 'x', 'y'].map((n) => Math.round(readWavHeader(join(out, `${n}.wav`)).seconds)), [10, 6, 4]);
 });

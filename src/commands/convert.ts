@@ -45,13 +45,13 @@ export function convertCommand(program: Command): Command {
       action<ConvertCommandOptions>(program, async (_args, options, context) => {
         const ffmpegPath = locateFfmpeg(options.ffmpeg).path;
         const plan = planConversion({ input: options.in, output: options.out, rate: options.rate, force: options.force });
-        const progress = createProgress({ label: 'convert', total: plan.pending.length, unit: 'files' });
+        const progress = plan.pending.length > 0 ? createProgress({ label: 'convert', total: plan.pending.length, unit: 'files' }) : undefined;
         const summary = await runConversion(plan, {
           jobs: options.jobs,
           ffmpegPath,
-          onDone: (conversion) => progress.tick(1, conversion.source),
+          onDone: (conversion) => progress?.tick(1, conversion.source),
         });
-        progress.stop();
+        progress?.stop();
         for (const line of summaryLines(summary, plan.outputDir)) context.info(line);
         if (options.json) context.stdout.write(JSON.stringify({ output: plan.outputDir, ...summary }, null, 2) + '\n');
         return summary.failed.length > 0 ? ExitCode.partial : ExitCode.ok;
