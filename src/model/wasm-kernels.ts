@@ -97,8 +97,15 @@ function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTens
   };
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
   const { stride, padBefore, kernel } = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
-  const [, outH, outW] = dy.shape;
+  const [, outH, outW, outC] = dy.shape;
   const scope = new KernelScope(backend);
+  if (kernel[0] === 1 && kernel[1] === 1 && stride[0] === 1 && stride[1] === 1 && padBefore[0] === 0 && padBefore[1] === 0) {
+    // A 1×1 conv is a matmul over pixels: dW = xᵀ · dy.
+    const pixels = x.shape[0] * outH * outW;
+    const rows = scope.run('Transpose', { x: scope.run('Reshape', { x }, { shape: [pixels, x.shape[3]] }) }, { perm: [1, 0] });
+    const product = scope.run('BatchMatMul', { a: rows, b: scope.run('Reshape', { x: dy }, { shape: [pixels, outC] }) }, { transposeA: false, transposeB: false });
+    return scope.finish(scope.run('Reshape', { x: product }, { shape: filterShape }));
+  }
   // The input rows and columns the forward conv read: (out − 1)·s + k of them, padding included.
   const span: Pair = [(outH - 1) * stride[0] + kernel[0], (outW - 1) * stride[1] + kernel[1]];
   const read = window(scope, x, [-padBefore[0], -padBefore[1]], span);
@@ -119,16 +126,21 @@ interface BackpropInputArgs {
   geometry: ConvGeometry;
 }
 
-/** A filter's values as a Float32Array (a copy off the wasm heap). */
-function readFloats(backend: Backend, info: Info): Float32Array {
-  return backend.readSync(info.dataId) as Float32Array;
+/** The wasm backend's own API for tensors on its heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+}
+
+/** A live view of a tensor's values on the wasm heap: valid until the next allocation. */
+function heapView(backend: Backend, info: Info): Float32Array {
+  return (backend as unknown as WasmHeap).typedArrayFromHeap(info);
 }
 
 /** A new wasm tensor holding `values`. */
 function upload(scope: KernelScope, backend: Backend, shape: number[], values: Float32Array): Info {
-  const wasm = backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): Info; typedArrayFromHeap(info: Info): Float32Array };
-  const out = wasm.makeOutput(shape, 'float32');
-  wasm.typedArrayFromHeap(out).set(values);
+  const out = (backend as unknown as WasmHeap).makeOutput(shape, 'float32');
+  heapView(backend, out).set(values);
   return scope.adopt(out);
 }
 
@@ -158,7 +170,7 @@ function phaseFilter(values: Float32Array, [, kw, ci, co]: number[], stride: Pai
 function backpropInputByPhases(scope: KernelScope, backend: Backend, { dy, filter, inputShape, geometry }: BackpropInputArgs): Info {
   const { stride, padBefore, kernel } = geometry;
   const [n, inH, inW, inC] = inputShape;
-  const filterValues = readFloats(backend, filter);
+  const filterValues = heapView(backend, filter).slice();
   // q runs over ⌊pad/s⌋ … ⌊(in − 1 + pad)/s⌋ for every phase.
   const first: Pair = [Math.floor(padBefore[0] / stride[0]), Math.floor(padBefore[1] / stride[1])];
   const count: Pair = [0, 1].map((a) => Math.floor((inputShape[a + 1] - 1 + padBefore[a]) / stride[a]) - first[a] + 1) as Pair;
@@ -205,26 +217,30 @@ function backpropInputByPatches(scope: KernelScope, backend: Backend, { dy, filt
     const pixels = clips * outH * outW;
     const chunk = scope.run('Slice', { x: dy }, { begin: [n0, 0, 0, 0], size: [clips, outH, outW, outC] });
     const columns = scope.run('Transpose', { x: scope.run('Reshape', { x: chunk }, { shape: [pixels, outC] }) }, { perm: [1, 0] });
-    const patches = readFloats(backend, scope.run('BatchMatMul', { a: filterRows, b: columns }, { transposeA: false, transposeB: false }));
-    for (let p = 0; p < pixels; p++) {
-      const c = Math.floor(p / (outH * outW));
-      const oh = Math.floor(p / outW) % outH;
-      const ow = p % outW;
-      for (let kh = 0; kh < kernel[0]; kh++) {
-        const i = oh * stride[0] + kh - padBefore[0];
-        if (i < 0 || i >= inH) continue;
-        for (let kw = 0; kw < kernel[1]; kw++) {
-          const j = ow * stride[1] + kw - padBefore[1];
-          if (j < 0 || j >= inW) continue;
-          const to = (((n0 + c) * inH + i) * inW + j) * inC;
-          const from = (kh * kernel[1] + kw) * inC * pixels + p;
-          for (let k = 0; k < inC; k++) dx[to + k] += patches[from + k * pixels];
+    const patches = heapView(backend, scope.run('BatchMatMul', { a: filterRows, b: columns }, { transposeA: false, transposeB: false }));
+    // Row (kh, kw, k) of `patches` holds, for every pixel, what it adds at one place of dx: walk
+    // the rows (contiguous reads) and scatter into dx, which is the smaller of the two.
+    const target = new Int32Array(pixels);
+    for (let kh = 0; kh < kernel[0]; kh++) {
+      for (let kw = 0; kw < kernel[1]; kw++) {
+        for (let p = 0; p < pixels; p++) {
+          const i = (Math.floor(p / outW) % outH) * stride[0] + kh - padBefore[0];
+          const j = (p % outW) * stride[1] + kw - padBefore[1];
+          const inside = i >= 0 && i < inH && j >= 0 && j < inW;
+          target[p] = inside ? (((n0 + Math.floor(p / (outH * outW))) * inH + i) * inW + j) * inC : -1;
+        }
+        for (let k = 0; k < inC; k++) {
+          const row = ((kh * kernel[1] + kw) * inC + k) * pixels;
+          for (let p = 0; p < pixels; p++) if (target[p] >= 0) dx[target[p] + k] += patches[row + p];
         }
       }
     }
   }
   return upload(scope, backend, inputShape, dx);
 }
+
+/** Below this many output channels XNNPACK's conv runs at a fraction of its speed. */
+const FEW_CHANNELS = 8;
 
 /** dx[n, i, j, ci] = Σ dy[n, oh, ow, co] · W[kh, kw, ci, co] over oh·s + kh − pad = i, ow·s + kw − pad = j. */
 function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info {
@@ -240,10 +256,12 @@ function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: tf.NamedTenso
   const g = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
   const scope = new KernelScope(backend);
   const args = { dy, filter, inputShape, geometry: g };
-  // The phases' windows are mostly zero padding when dy is smaller than a phase's taps.
+  // Patches where the phases' windows would be mostly zero padding (dy smaller than a phase's
+  // taps), or where XNNPACK would produce very few channels (the decoder's 1-channel output).
   const [, outH, outW] = dy.shape;
   const sparse = outH < g.kernel[0] / g.stride[0] || outW < g.kernel[1] / g.stride[1] || g.kernel[0] < g.stride[0] || g.kernel[1] < g.stride[1];
-  return scope.finish(sparse ? backpropInputByPatches(scope, backend, args) : backpropInputByPhases(scope, backend, args));
+  const narrow = inputShape[3] < FEW_CHANNELS;
+  return scope.finish(sparse || narrow ? backpropInputByPatches(scope, backend, args) : backpropInputByPhases(scope, backend, args));
 }
 
 /**
