@@ -23,17 +23,28 @@ export const stopGradient = tf.customGrad((...inputs) => ({
 })) as <T extends tf.Tensor>(x: T) => T;
 
 /**
- * oneHot [P, codes] · embedding [codes, dim], with the embedding's gradient computed as
- * (dyᵀ · oneHot)ᵀ: the default oneHotᵀ · dy would transpose the large [P, codes] matrix.
+ * embedding[ids] — rows of [codes, dim] — with the gradient of each code summed in plain JS over
+ * the rows that chose it. tf.gather's own gradient needs UnsortedSegmentSum, which wasm lacks, and
+ * a one-hot matmul would build a [rows, codes] matrix (300 MB for a batch of 128 at 512 codes).
  */
-function lookup(oneHot: tf.Tensor2D, embedding: tf.Tensor2D): tf.Tensor2D {
+function lookup(ids: tf.Tensor1D, embedding: tf.Tensor2D): tf.Tensor2D {
   const select = tf.customGrad((...args) => {
     const [codes, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     // Saved, not closed over: the forward pass's tidy would dispose it before the backward pass.
-    save([oneHot]);
+    save([ids]);
     return {
-      value: tf.matMul(oneHot, codes),
-      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.transpose(tf.matMul(tf.transpose(dy as tf.Tensor2D), saved as tf.Tensor2D)),
+      value: tf.gather(codes, ids),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => {
+        const [count, dim] = codes.shape;
+        const rows = dy.dataSync();
+        const chosen = saved.dataSync();
+        const sums = new Float64Array(count * dim);
+        for (let r = 0; r < chosen.length; r++) {
+          const to = chosen[r] * dim;
+          for (let c = 0; c < dim; c++) sums[to + c] += rows[r * dim + c];
+        }
+        return tf.tensor2d(Float32Array.from(sums), [count, dim]);
+      },
     };
   });
   return select(embedding) as tf.Tensor2D;
@@ -50,22 +61,16 @@ export interface Quantized {
   encoderPenalty: tf.Tensor1D;
 }
 
-/**
- * Quantises the rows of `x0` [P, dim] against the raw codebook `embedding0` [codes, dim].
- *
- * The code lookup is a one-hot matrix product rather than a gather, so that its gradient is a
- * matrix product too (a gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks).
- * The one-hot is made as int32 and cast: wasm's OneHot with dtype float32 writes integer bits.
- */
+/** Quantises the rows of `x0` [P, dim] against the raw codebook `embedding0` [codes, dim]. */
 export function quantize(x0: tf.Tensor2D, embedding0: tf.Tensor2D): Quantized {
-  const [codes, dim] = embedding0.shape;
+  const dim = embedding0.shape[1];
   const norm = targetNorm(dim);
   const x = rescaleRows(x0, norm);
   const embedding = rescaleRows(embedding0, norm);
   // ‖x − e‖² = ‖x‖² − 2x·e + ‖e‖²; ‖x‖² is the same for every code, so it cannot change the argmin.
   const distances = tf.sub(tf.sum(tf.square(embedding), -1), tf.mul(2, tf.matMul(x, embedding, false, true)));
   const ids = tf.argMin(distances, -1) as tf.Tensor1D;
-  const chosen = lookup(tf.cast(tf.oneHot(ids, codes), 'float32') as tf.Tensor2D, embedding);
+  const chosen = lookup(ids, embedding);
   const quant: tf.Tensor2D = tf.add(x, stopGradient(tf.sub(chosen, x)));
   const vqPenalty: tf.Tensor1D = tf.sum(tf.square(tf.sub(stopGradient(x), chosen)), -1);
   const encoderPenalty: tf.Tensor1D = tf.add(tf.sum(tf.square(tf.sub(x, stopGradient(chosen))), -1), tf.sum(tf.square(tf.sub(x, x0)), -1));
