@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeWav, SAMPLE_RATE } from '../src/audio/clip.js';
 import { convertDirectory, planConversion } from '../src/audio/convert.js';
@@ -17,8 +17,15 @@ const MEDIA = join(FIXTURES, 'media');
 const BAD = join(FIXTURES, 'bad');
 const BAD_INPUTS = ['corrupt.mp4', 'empty.mp3', 'not-media.mp3', 'video-only.mp4'];
 
+const scratches: string[] = [];
+after(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
+
 function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'boiler-convert-'));
+  const dir = mkdtempSync(join(tmpdir(), 'boiler-convert-'));
+  scratches.push(dir);
+  return dir;
 }
 
 /**

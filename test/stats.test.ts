@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import wavefile from 'wavefile';
 import { CLIP_SAMPLES, readWav } from '../src/audio/clip.js';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
@@ -22,8 +22,19 @@ function writeWav(path: string, channels: number, rate: number, bitDepth: string
  * long, one with a LIST chunk before its data (as ffmpeg writes by default), and files training
  * rejects; plus things that are not clips of the directory (a subfolder, a temporary file).
  */
+const scratches: string[] = [];
+after(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratches.push(dir);
+  return dir;
+}
+
 function knownSet(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-stats-'));
+  const dir = scratch('boiler-stats-');
   writeWav(join(dir, 'one-second.wav'), 1, 16000, '16', 16000);
   writeWav(join(dir, 'almost.wav'), 1, 16000, '16', CLIP_SAMPLES - 1);
   writeWav(join(dir, 'exact.wav'), 1, 16000, '16', CLIP_SAMPLES);
@@ -71,8 +82,8 @@ test("stats agrees with training's loader on which files it takes and how long t
   assert.equal(frames.filter((n) => n > CLIP_SAMPLES).length, stats.longer);
 });
 
-test('stats reads headers only: a 3 GB wav (sparse, too big to load) is measured from its header', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-stats-big-'));
+test('stats reads headers only: a 3 GB wav (sparse, too big to load) is measured from its header', () => {
+  const dir = scratch('boiler-stats-big-');
   const path = join(dir, 'huge.wav');
   const dataBytes = 3_000_000_000;
   const header = Buffer.alloc(44);
@@ -92,7 +103,6 @@ test('stats reads headers only: a 3 GB wav (sparse, too big to load) is measured
   writeSync(fd, header);
   ftruncateSync(fd, 44 + dataBytes);
   closeSync(fd);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   assert.throws(() => readWav(path), /cannot read|ERR_FS_FILE_TOO_LARGE/, 'too big to read whole');
   const stats = clipStats(dir);
   assert.equal(stats.observations, 1);
@@ -126,7 +136,7 @@ test('boiler stats --json gives the same figures', async () => {
 });
 
 test('boiler stats: a bad directory or --bins is one line and exit 1', async () => {
-  const empty = mkdtempSync(join(tmpdir(), 'boiler-stats-empty-'));
+  const empty = scratch('boiler-stats-empty-');
   const cases: [string[], RegExp][] = [
     [[join(empty, 'missing')], /missing is not a directory/],
     [[empty], /no \.wav files in .*: convert media into it with boiler convert/],
