@@ -167,8 +167,8 @@ async function convertBatch(batch: Conversion[], options: { ffmpegPath: string; 
 
 /**
  * Runs a plan's conversions, at most `jobs` ffmpeg processes at a time. A file that ffmpeg
- * cannot decode is a Failure in the summary and the others go on; any other error (a full disk,
- * a missing ffmpeg) stops the run.
+ * cannot convert is a Failure in the summary, with ffmpeg's reason, and the others go on; an
+ * error outside ffmpeg (an output that vanished under us) stops the run.
  */
 export async function runConversion(plan: ConversionPlan, options: RunOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
