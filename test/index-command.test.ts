@@ -131,12 +131,14 @@ test('a run killed with SIGKILL mid-way keeps what it committed, and a rerun fin
   assert.ok(committed > 0 && committed < names.length, `killed mid-way (${committed} of ${names.length} committed)`);
   assert.equal(ModelIndex.open(modelDir).clips.length, committed, 'what was committed opens for search');
 
+  // What a kill during a write leaves (a pid above pid_max: surely not running).
+  writeFileSync(join(modelDir, '00000', 'default', 'tensors.tsv.tmp-99999999'), 'half a file');
   const rerun = await runBoiler(args.slice(1), { env: { BOILER_COMMIT_INTERVAL: '0' } });
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stderr, new RegExp(`^${names.length - committed} clips added, ${committed} already indexed, 0 failed; ${names.length} clips`, 'm'));
   assert.deepEqual(lines(modelFile(modelDir, 'clips')), names);
   assert.deepEqual(
-    readdirSync(modelDir).filter((n) => n.includes('.tmp-')),
+    [...readdirSync(modelDir), ...readdirSync(join(modelDir, '00000', 'default'))].filter((n) => n.includes('.tmp-')),
     [],
     "the killed run's temporary files are gone",
   );

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { calibrateSearch, TARGET_RECALL } from '../src/search/calibrate.js';
 import { clipIdentity, readCrawlPermalinks } from '../src/search/coub.js';
 import type { IndexParameters } from '../src/search/manifest.js';
 import { MODEL_FILES, modelDirFor, modelFile, resolveModelDir } from '../src/search/model-dir.js';
@@ -16,7 +17,7 @@ import { bagOfCodesVectors, randomUnitVectors } from './helpers/random-vectors.j
 const scratch = mkdtempSync(join(tmpdir(), 'boiler-search-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const GRAPH: GraphParameters = { m: 16, efConstruction: 200, ef: 100, exactBelow: 0 };
+const GRAPH: GraphParameters = { m: 16, efConstruction: 200 };
 const PARAMETERS: IndexParameters = { space: 'cosine', ...GRAPH, batchSize: 32 };
 
 function cosineDistance(a: Float32Array, b: Float32Array): number {
@@ -82,19 +83,15 @@ describe('VectorIndex', () => {
   test('graph search and exact search agree with brute force on 2,000 random vectors', () => {
     const vectors = randomUnitVectors(2000, 32, 4);
     const queries = randomUnitVectors(50, 32, 5);
-    const graph = VectorIndex.create(32, { ...GRAPH, ef: 200 });
-    const exact = VectorIndex.create(32, { ...GRAPH, exactBelow: Infinity });
-    for (const v of vectors) {
-      graph.add(v);
-      exact.add(v);
-    }
+    const index = VectorIndex.create(32, GRAPH);
+    for (const v of vectors) index.add(v);
     let hits = 0;
     for (const query of queries) {
       const truth = exactDistances(vectors, query, 10);
-      const fromExact = exact.search(query, 10).map((h) => h.distance);
+      const fromExact = index.search(query, 10, { method: 'exact' }).map((h) => h.distance);
       fromExact.forEach((d, i) => assert.ok(Math.abs(d - truth[i]) < 1e-5, `exact rank ${i}: ${d} vs ${truth[i]}`));
       // Tie-aware recall: a result counts when it is as close as the true 10th neighbour.
-      hits += graph.search(query, 10).filter((h) => h.distance <= truth[9] + 1e-6).length;
+      hits += index.search(query, 10, { ef: 200 }).filter((h) => h.distance <= truth[9] + 1e-6).length;
     }
     assert.ok(hits / (10 * queries.length) >= 0.98, `graph recall@10 ${hits / 500}`);
   });
@@ -114,6 +111,26 @@ describe('VectorIndex', () => {
     assert.equal(VectorIndex.restore(64, GRAPH, vectors, join(scratch, 'absent.hnsw'), false), undefined);
     const rebuilt = VectorIndex.restore(64, GRAPH, vectors, join(scratch, 'absent.hnsw'), true);
     assert.equal(rebuilt?.search(vectors[7], 1)[0].distance, 0);
+  });
+});
+
+describe('search calibration', () => {
+  test('picks the graph only where it reaches recall 0.99 and beats exact search; its ef is the smallest that does', () => {
+    const index = VectorIndex.create(32, GRAPH);
+    randomUnitVectors(3000, 32, 21).forEach((v) => index.add(v));
+    const plan = calibrateSearch(index);
+    assert.equal(plan.queries, 200);
+    assert.ok(plan.exactMicros > 0 && plan.graphMicros > 0);
+    if (plan.method === 'graph') assert.ok(plan.recall >= TARGET_RECALL && plan.graphMicros < plan.exactMicros, JSON.stringify(plan));
+    else assert.ok(plan.recall < TARGET_RECALL || plan.exactMicros <= plan.graphMicros, JSON.stringify(plan));
+    // Random 32-d vectors are hard for a graph: the smallest breadth does not reach the target.
+    assert.ok(plan.ef > 16, JSON.stringify(plan));
+  });
+
+  test('an index of one vector needs no calibration: exact', () => {
+    const index = VectorIndex.create(8, GRAPH);
+    index.add(randomUnitVectors(1, 8, 22)[0]);
+    assert.equal(calibrateSearch(index).method, 'exact');
   });
 });
 
@@ -188,7 +205,7 @@ describe('model directory', () => {
     const dir = join(scratch, 'model-a');
     const writer = ModelDirWriter.open(dir, settings);
     vectors.forEach((v, i) => writer.add(names[i], identity(names[i]), v));
-    const manifest = writer.commit();
+    const manifest = writer.commit({ calibrate: true });
     assert.equal(manifest.count, 40);
     assert.equal(manifest.dimension, 64);
     assert.ok(manifest.distinct < 40);
@@ -205,7 +222,9 @@ describe('model directory', () => {
     assert.match(config, /tensor_path: "00000\/default\/tensors.tsv"/);
     assert.match(config, /metadata_path: "00000\/default\/metadata.tsv"/);
 
+    assert.equal(manifest.search.queries, Math.min(200, manifest.distinct));
     const opened = ModelIndex.open(dir);
+    assert.deepEqual(opened.vectors.plan, manifest.search);
     assert.equal(resolveModelDir(undefined, { BOILER_MODEL_DIR: dir }), dir);
     const matches = opened.nearest(vectors[3], 5);
     assert.deepEqual(
@@ -222,11 +241,11 @@ describe('model directory', () => {
     const dir = join(scratch, 'model-b');
     const first = ModelDirWriter.open(dir, settings);
     vectors.slice(0, 25).forEach((v, i) => first.add(names[i], identity(names[i]), v));
-    first.commit();
+    const plan = first.commit({ calibrate: true }).search;
     const committed = join(scratch, 'manifest-25.json');
     copyFileSync(modelFile(dir, 'manifest'), committed);
     vectors.slice(25, 32).forEach((v, i) => first.add(names[25 + i], identity(names[25 + i]), v));
-    first.commit();
+    assert.deepEqual(first.commit({ calibrate: false }).search, plan, 'an intermediate commit keeps the plan it had');
     // A run killed after its tsv files and graph were renamed but before its manifest was.
     copyFileSync(committed, modelFile(dir, 'manifest'));
     assert.throws(() => ModelIndex.open(dir), /does not match its manifest.json: run boiler index again/);
@@ -235,7 +254,7 @@ describe('model directory', () => {
     assert.equal(resumed.count, 25);
     assert.ok(resumed.has(names[24]) && !resumed.has(names[25]));
     vectors.slice(25).forEach((v, i) => resumed.add(names[25 + i], identity(names[25 + i]), v));
-    resumed.commit();
+    resumed.commit({ calibrate: true });
     const opened = ModelIndex.open(dir);
     assert.deepEqual(
       opened.clips.map((c) => c.file),
@@ -244,9 +263,17 @@ describe('model directory', () => {
     assert.equal(opened.nearest(vectors[30], 1)[0].distance, 0);
   });
 
+  test('a run killed before its final commit is calibrated by the next, even with nothing new to add', () => {
+    const dir = join(scratch, 'model-e');
+    const writer = ModelDirWriter.open(dir, settings);
+    vectors.slice(0, 10).forEach((v, i) => writer.add(names[i], identity(names[i]), v));
+    assert.equal(writer.commit({ calibrate: false }).search.queries, 0);
+    assert.equal(ModelDirWriter.open(dir, settings).commit({ calibrate: true }).search.queries, ModelIndex.open(dir).manifest.distinct);
+  });
+
   test('refuses to add to a directory made from another checkpoint or encoder', () => {
     const dir = join(scratch, 'model-c');
-    ModelDirWriter.open(dir, settings).commit();
+    ModelDirWriter.open(dir, settings).commit({ calibrate: true });
     const other = { ...settings, checkpoint: { ...settings.checkpoint, sha256: 'b'.repeat(64) } };
     assert.throws(() => ModelDirWriter.open(dir, other), /was indexed with another checkpoint .*: remove it/);
     assert.throws(() => ModelDirWriter.open(dir, { ...settings, encoder: 'MeanFreqTopVQVAE' }), /was indexed with encoder BagTopVQVAE/);
@@ -259,7 +286,7 @@ describe('model directory', () => {
     const dir = join(scratch, 'model-d');
     const writer = ModelDirWriter.open(dir, settings);
     vectors.slice(0, 5).forEach((v, i) => writer.add(names[i], identity(names[i]), v));
-    writer.commit();
+    writer.commit({ calibrate: true });
     writeFileSync(modelFile(dir, 'tensors'), readFileSync(modelFile(dir, 'tensors'), 'utf8').split('\n').slice(0, 3).join('\n'));
     assert.throws(() => ModelIndex.open(dir), /tensors.tsv has fewer than the 5 lines/);
   });

@@ -196,11 +196,11 @@ test('a model directory without encoder.onnx serves embeddings and answers uploa
     encoder: 'BagTopVQVAE',
     dimension: 16,
     checkpoint: { path: 'none', sha256: '0'.repeat(64) },
-    parameters: { space: 'cosine', m: 16, efConstruction: 100, ef: 50, exactBelow: 0, batchSize: 1 },
+    parameters: { space: 'cosine', m: 16, efConstruction: 100, batchSize: 1 },
   });
   const vectors = randomUnitVectors(500, 16, 9);
   vectors.forEach((v, i) => writer.add(`clip-${i}.wav`, { coubId: `clip-${i}.wav`, label: `clip-${i}.wav` }, v));
-  writer.commit();
+  writer.commit({ calibrate: true });
   const own = await startServe(['--model-dir', dir]);
   try {
     assert.match(own.stderr(), /no encoder\.onnx: POST \/nearest\/audio will answer 503/);

@@ -48,7 +48,7 @@ export function queryCommand(program: Command): Command {
     .option('--id <permalink>', 'search by an indexed coub (permalink, coub URL or wav file name), leaving it out of the answer')
     .option('--embedding <json>', 'search by an embedding: a JSON array of numbers')
     .option('-k, --k <n>', 'neighbours to print', integerIn(1, 1000), 10)
-    .option('--ef <n>', 'HNSW search breadth (default: the model directory\'s); larger is slower and more exact', integerIn(1, 100000))
+    .option('--ef <n>', 'search the HNSW graph with this breadth (default: the plan boiler index calibrated); larger is slower and more exact', integerIn(1, 100000))
     .option('--ffmpeg <path>', 'ffmpeg binary (default: BOILER_FFMPEG, PATH, then the bundled one)')
     .option('--json', 'print the answers as JSON')
     .addHelpText(

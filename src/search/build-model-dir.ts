@@ -8,12 +8,6 @@ import type { IndexParameters } from './manifest.js';
 import { modelDirFor, modelFile } from './model-dir.js';
 import { ModelDirWriter } from './model-dir-writer.js';
 
-/**
- * Search defaults, chosen with bench/index.bench.ts: below `exactBelow` distinct vectors exact
- * search is faster than the graph; `ef` is the smallest breadth that keeps recall@10 ≥ 0.99.
- */
-export const SEARCH_DEFAULTS = { ef: 100, exactBelow: 4096 } as const;
-
 export interface BuildModelDirOptions extends Omit<IndexWavsOptions, 'batchSize'> {
   checkpoint: string;
   encoder: EncoderName;
@@ -39,7 +33,7 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
       encoder: options.encoder,
       dimension: compiled.encoder.dimension,
       checkpoint: compiled.checkpoint,
-      parameters: { space: 'cosine', ...SEARCH_DEFAULTS, ...options.parameters },
+      parameters: { space: 'cosine', ...options.parameters },
     });
     writeFileAtomic(modelFile(modelDir, 'encoder'), compiled.onnx);
     return { modelDir, ...(await indexWavs(writer, compiled.encoder, { ...options, batchSize: options.parameters.batchSize })) };

@@ -107,11 +107,11 @@ export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, op
       progress?.tick();
     });
     if (Date.now() - lastCommit >= commitMs) {
-      writer.commit();
+      writer.commit({ calibrate: false });
       lastCommit = Date.now();
     }
   }
-  const manifest = writer.commit();
+  const manifest = writer.commit({ calibrate: true });
   progress?.stop();
   return { found: all.length, already: all.length - pending.length, added, failed, manifest };
 }

@@ -2,18 +2,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
+import type { Calibration } from './calibrate.js';
 import { modelFile } from './model-dir.js';
 
-/** How the index is built and searched; stored so that a rerun and every reader use the same. */
+/** How the index is built; stored so that a rerun adds to the same graph. */
 export interface IndexParameters {
   space: 'cosine';
   /** hnswlib's M: links per node. */
   m: number;
   efConstruction: number;
-  /** The default search breadth (query's --ef overrides it). */
-  ef: number;
-  /** Below this many distinct vectors, search is exact (brute force is then faster than the graph). */
-  exactBelow: number;
   batchSize: number;
 }
 
@@ -27,6 +24,8 @@ export interface Manifest {
   distinct: number;
   checkpoint: { path: string; sha256: string };
   parameters: IndexParameters;
+  /** How readers search by default, as calibrated on this index's vectors (query's --ef overrides it). */
+  search: Calibration;
   libraries: Record<string, string>;
   createdAt: string;
   updatedAt: string;
@@ -65,7 +64,7 @@ export function readManifest(dir: string): Manifest | undefined {
   } catch (error) {
     throw new UserError(`${path} is not valid JSON (${(error as Error).message}): remove the model directory and run boiler index again`);
   }
-  if (manifest?.format !== MANIFEST_FORMAT || !Number.isInteger(manifest.count) || !Number.isInteger(manifest.dimension)) {
+  if (manifest?.format !== MANIFEST_FORMAT || !Number.isInteger(manifest.count) || !Number.isInteger(manifest.dimension) || !manifest.search) {
     throw new UserError(`${path} is not a ${MANIFEST_FORMAT} manifest: remove the model directory and run boiler index again`);
   }
   return manifest;

@@ -1,14 +1,36 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { removeStaleTemporaries } from '../audio/convert.js';
 import { UserError } from '../errors.js';
+import { calibrateSearch, type Calibration } from './calibrate.js';
 import type { ClipIdentity } from './coub.js';
 import { MANIFEST_FORMAT, libraryVersions, readManifest, writeManifest, type IndexParameters, type Manifest } from './manifest.js';
 import { modelFile } from './model-dir.js';
 import { readIndexedClips } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
-import { VectorIndex } from './vector-index.js';
+import { UNCALIBRATED, VectorIndex } from './vector-index.js';
+
+/** Whether a process of this id is alive (EPERM: alive, but someone else's). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temporary files (`*.tmp-PID`, see atomic-file.ts) of runs that were killed mid-write. */
+function removeLeftovers(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = /\.tmp-(\d+)$/.exec(name)?.[1];
+    if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function uncalibrated(): Calibration {
+  return { ...UNCALIBRATED, recall: 1, exactMicros: 0, graphMicros: 0, queries: 0 };
+}
 
 /** What a model directory is built from; a rerun must match it to add to the directory. */
 export interface ModelDirSettings {
@@ -71,7 +93,7 @@ export class ModelDirWriter {
       if (mismatch) throw new UserError(`${dir} was indexed with ${mismatch}: remove it (or move it away) to index again`);
     }
     mkdirSync(dirname(modelFile(dir, 'tensors')), { recursive: true });
-    for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeStaleTemporaries(folder);
+    for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeLeftovers(folder);
     return new ModelDirWriter(dir, settings, previous);
   }
 
@@ -94,9 +116,16 @@ export class ModelDirWriter {
     this.dirty = true;
   }
 
-  /** Writes every file, the manifest last, when anything changed; returns the manifest now on disk. */
-  commit(): Manifest {
-    if (!this.dirty && this.committed) return this.committed;
+  /**
+   * Writes every file, the manifest last, when anything changed; returns the manifest now on
+   * disk. `calibrate` (at the end of a run) chooses the search plan anew for the vectors now
+   * held; intermediate commits keep the last plan, or exact search before there is one.
+   */
+  commit(options: { calibrate: boolean }): Manifest {
+    // A run killed before its final commit left a plan that was never calibrated.
+    const stale = options.calibrate && this.committed?.search.queries === 0 && this.vectors.distinct >= 2;
+    if (!this.dirty && this.committed && !stale) return this.committed;
+    const search = options.calibrate ? calibrateSearch(this.vectors) : (this.committed?.search ?? uncalibrated());
     const lines = (list: string[]) => (list.length ? list.join('\n') + '\n' : '');
     writeFileAtomic(modelFile(this.dir, 'tensors'), lines(this.tensorLines));
     writeFileAtomic(modelFile(this.dir, 'metadata'), lines(this.urls));
@@ -111,6 +140,7 @@ export class ModelDirWriter {
       distinct: this.vectors.distinct,
       checkpoint: this.settings.checkpoint,
       parameters: this.settings.parameters,
+      search,
       libraries: libraryVersions(),
       createdAt: this.createdAt,
       updatedAt: new Date().toISOString(),

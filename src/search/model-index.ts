@@ -85,6 +85,7 @@ export class ModelIndex {
     if (!index || index.distinct !== manifest.distinct) {
       throw new UserError(`the index in ${dir} does not match its ${MODEL_FILES.manifest}: run boiler index again to finish it`);
     }
+    index.plan = manifest.search;
     return new ModelIndex(dir, manifest, clips, index);
   }
 

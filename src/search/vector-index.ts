@@ -5,14 +5,24 @@ import { tensorLine } from './projector.js';
 
 const { BruteforceSearch, HierarchicalNSW } = hnswlib;
 
+/** How the HNSW graph is built (hnswlib's M and efConstruction). */
 export interface GraphParameters {
   m: number;
   efConstruction: number;
-  /** Default search breadth; a search may pass its own. */
-  ef: number;
-  /** Below this many distinct vectors, search exactly instead of walking the graph. */
-  exactBelow: number;
 }
+
+/**
+ * How searches run unless told otherwise: exactly (hnswlib's brute force), or by walking the
+ * graph with breadth `ef`. calibrateSearch (calibrate.ts) picks the faster one that reaches the
+ * recall target on the index's own data.
+ */
+export interface SearchPlan {
+  method: 'exact' | 'graph';
+  ef: number;
+}
+
+/** Before calibration: exact search is always right, and fast on the small indexes that go uncalibrated. */
+export const UNCALIBRATED: SearchPlan = { method: 'exact', ef: 100 };
 
 /** A clip (by its position in the index) and its cosine distance, 1 − cos θ, to the query. */
 export interface Neighbour {
@@ -21,7 +31,9 @@ export interface Neighbour {
 }
 
 export interface SearchOptions {
+  /** Walk the graph with this breadth, whatever the plan says. */
   ef?: number;
+  method?: SearchPlan['method'];
   /** A clip to leave out of the answer: the query clip itself, for `--id`. */
   exclude?: number;
 }
@@ -35,12 +47,13 @@ const RANDOM_SEED = 100;
  * Many clips share an embedding exactly (a BagTop embedding counts 23 codes out of 64), and
  * duplicates both waste graph links and hurt HNSW recall. So the graph holds distinct vectors,
  * labelled by order of first appearance, and each remembers the clips that have it; a search
- * finds distinct vectors and expands them into clips. Below `exactBelow` distinct vectors the
- * search is exact (hnswlib's SIMD brute force), which is both faster and perfect there.
+ * finds distinct vectors and expands them into clips. Searches follow the index's `plan`:
+ * exact, or the graph at a breadth `ef`.
  */
 export class VectorIndex {
   readonly dimension: number;
   readonly parameters: GraphParameters;
+  plan: SearchPlan = UNCALIBRATED;
   /** For each distinct vector (graph label), the clips that have it, in index order. */
   private readonly clipsOf: number[][] = [];
   /** For each clip, its distinct vector's label. */
@@ -100,6 +113,11 @@ export class VectorIndex {
     return this.vectors.length;
   }
 
+  /** A distinct vector, by its graph label. */
+  distinctVector(label: number): Float32Array {
+    return this.vectors[label];
+  }
+
   /** A clip's vector, as it was added. */
   vectorOf(clip: number): Float32Array {
     return this.vectors[this.distinctOf[clip]];
@@ -147,8 +165,7 @@ export class VectorIndex {
   search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): Neighbour[] {
     const wanted = Math.min(k + (options.exclude === undefined ? 0 : 1), this.distinct);
     if (wanted === 0) return [];
-    const point = Array.from(query);
-    const found = this.distinct < this.parameters.exactBelow ? this.exactSearch(point, wanted) : this.graphSearch(point, wanted, options.ef);
+    const found = this.searchDistinct(Array.from(query), wanted, options);
     const neighbours: Neighbour[] = [];
     // Each distinct vector has at least one clip, so `wanted` of them give at least k clips.
     for (let i = 0; i < found.neighbors.length && neighbours.length < k; i++) {
@@ -162,7 +179,11 @@ export class VectorIndex {
     return neighbours;
   }
 
-  private graphSearch(point: number[], k: number, ef = this.parameters.ef) {
+  /** The `k` distinct vectors nearest to `point`: graph labels and distances, nearest first. */
+  searchDistinct(point: number[], k: number, options: Pick<SearchOptions, 'ef' | 'method'> = {}): { distances: number[]; neighbors: number[] } {
+    const method = options.method ?? (options.ef === undefined ? this.plan.method : 'graph');
+    if (method === 'exact') return this.exactSearcher().searchKnn(point, k);
+    const ef = options.ef ?? this.plan.ef;
     if (ef !== this.graphEf) {
       this.graph.setEf(ef);
       this.graphEf = ef;
@@ -170,13 +191,13 @@ export class VectorIndex {
     return this.graph.searchKnn(point, k);
   }
 
-  private exactSearch(point: number[], k: number) {
+  private exactSearcher(): InstanceType<typeof BruteforceSearch> {
     if (!this.bruteForce) {
       this.bruteForce = new BruteforceSearch('cosine', this.dimension);
       this.bruteForce.initIndex(Math.max(this.distinct, 1));
       this.vectors.forEach((vector, label) => this.bruteForce!.addPoint(Array.from(vector), label));
     }
-    return this.bruteForce.searchKnn(point, k);
+    return this.bruteForce;
   }
 
   /** Writes the graph atomically (temporary name, then rename). */
