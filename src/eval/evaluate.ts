@@ -1,5 +1,6 @@
 import type { Progress } from '../cli/progress.js';
 import { UserError } from '../errors.js';
+import { calibrateSearch } from '../search/calibrate.js';
 import { ModelIndex } from '../search/model-index.js';
 import { VectorIndex } from '../search/vector-index.js';
 import { mfccEmbeddings, randomEmbeddings, type BaselineName } from './baselines.js';
@@ -38,7 +39,8 @@ export interface EvaluationReport {
 
 /**
  * `boiler eval`: retrieval quality of a model directory on labelled clips, beside baselines
- * searched the same way (the index's own parameters) over the same clips.
+ * searched the same way over the same clips: the model directory's graph parameters, and the
+ * search plan (exact, or the graph at an ef) that `boiler index` would calibrate for them.
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluationReport> {
   if (options.baselines.includes('mfcc') && !options.wavDir) {
@@ -71,6 +73,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
         : await mfccEmbeddings(options.wavDir!, clips.map((clip) => clip.file), options.progress?.('mfcc', clips.length));
     const searcher = VectorIndex.create(vectors[0].length, manifest.parameters, clips.length);
     for (const vector of vectors) searcher.add(vector);
+    // Searched as boiler index would search these vectors: exact, or the graph at a calibrated ef.
+    searcher.plan = calibrateSearch(searcher);
     scores[baseline] = scoreRetrieval(labels, k, (query) => searcher.search(vectors[query], k, { exclude: query, ef: options.ef }).map((n) => n.clip));
   }
   return {
