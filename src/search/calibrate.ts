@@ -20,9 +20,10 @@ const QUERIES = 200;
  * TARGET_RECALL, unless exact search is as fast (small indexes) or the graph cannot reach it
  * (hard, high-dimensional data) — recall comes first.
  *
- * Queries are midpoints between a sampled vector and its nearest other vector: new points that
- * lie where the data does, unlike the indexed vectors themselves, which the graph finds too
- * easily. Recall is tie-aware: a result counts when it is as close as the true 10th neighbour.
+ * Queries are new points where the data lies: each a sampled vector turned, in a random
+ * direction, by the angle to its nearest neighbour, so as far from the data as the data's own
+ * points are from each other (the indexed vectors themselves the graph would find too easily).
+ * Recall is tie-aware: a result counts when it is as close as the true 10th neighbour.
  */
 export function calibrateSearch(index: VectorIndex): Calibration {
   const queries = calibrationQueries(index);
@@ -52,17 +53,38 @@ export function calibrateSearch(index: VectorIndex): Calibration {
 function calibrationQueries(index: VectorIndex): number[][] {
   if (index.distinct < 2) return [];
   const count = Math.min(QUERIES, index.distinct);
+  const random = seededRandom(count);
   const queries: number[][] = [];
   for (let i = 0; i < count; i++) {
     const label = Math.floor((i * index.distinct) / count);
-    const vector = index.distinctVector(label);
-    const [self, other] = index.searchDistinct(Array.from(vector), 2, { method: 'exact' }).neighbors;
-    const neighbour = index.distinctVector(self === label ? other : self);
-    const a = Math.hypot(...vector);
-    const b = Math.hypot(...neighbour);
-    queries.push(Array.from(vector, (v, j) => v / a + neighbour[j] / b));
+    const vector = unit(Array.from(index.distinctVector(label)));
+    const { neighbors, distances } = index.searchDistinct(vector, 2, { method: 'exact' });
+    const nearest = neighbors[0] === label ? distances[1] : distances[0];
+    // A direction at right angles to the vector, at the angle of its nearest neighbour.
+    const gaussian = unit(vector.map(() => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())));
+    const along = gaussian.reduce((sum, g, j) => sum + g * vector[j], 0);
+    const across = unit(gaussian.map((g, j) => g - along * vector[j]));
+    const angle = Math.acos(Math.min(1, Math.max(-1, 1 - nearest)));
+    queries.push(vector.map((v, j) => Math.cos(angle) * v + Math.sin(angle) * across[j]));
   }
   return queries;
+}
+
+function unit(v: number[]): number[] {
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+/** mulberry32: calibration picks the same queries, so the same plan, on every run over the same index. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** The median over three passes of the mean time per query, in µs. */
