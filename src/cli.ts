@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './commands/bench.js';
 import { convertCommand } from './commands/convert.js';
 import { crawlCommand } from './commands/crawl.js';
 import { demoCommand } from './commands/demo.js';
@@ -15,7 +16,7 @@ import { ExitCode, UserError, describeError } from './errors.js';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Each subcommand is a small module that parses its options and calls the library. */
-const SUBCOMMANDS: ((program: Command) => Command)[] = [demoCommand, doctorCommand, crawlCommand, convertCommand, statsCommand, trainCommand, indexCommand, queryCommand, serveCommand, evalCommand];
+const SUBCOMMANDS: ((program: Command) => Command)[] = [demoCommand, doctorCommand, crawlCommand, convertCommand, statsCommand, trainCommand, indexCommand, queryCommand, serveCommand, evalCommand, benchCommand];
 
 export function buildProgram(): Command {
   const program = new Command('boiler')

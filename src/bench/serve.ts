@@ -1,0 +1,133 @@
+/**
+ * `boiler serve` under load: requests per second and latency percentiles of POST /nearest (k = 10)
+ * from a loopback load generator in this process, against the real server in its own process,
+ * by the number of concurrent keep-alive connections. On a model directory of random vectors,
+ * or on the one given, queried with its own clips' embeddings.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelDirWriter } from '../search/model-dir-writer.js';
+import { ModelIndex } from '../search/model-index.js';
+import { randomUnitVectors, seededRandom } from '../util/random.js';
+import { runLoad, postRequest, type LoadResult } from './load.js';
+import { machineNote } from './measure.js';
+import type { BenchResult } from './result.js';
+
+const BOILER = fileURLToPath(new URL('../../bin/boiler', import.meta.url));
+export const SERVE_PLAN = { clips: 10_000, dimension: 64, connections: [1, 8, 32], seconds: 4, warmUpSeconds: 1, queries: 200 };
+
+export interface RunningServer {
+  url: URL;
+  stop(): Promise<void>;
+}
+
+/** Starts `boiler serve` on a free loopback port and waits until it says where it listens. */
+export function startServer(modelDir: string): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, [BOILER, 'serve', '--model-dir', modelDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const url = / at (http:\/\/\S+) \(docs/.exec(stderr)?.[1];
+      if (url) {
+        resolve({
+          url: new URL(url),
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => reject(new Error(`boiler serve exited (${code}) before listening: ${stderr.trim()}`)));
+  });
+}
+
+/** A model directory of random unit vectors (no encoder: POST /nearest takes embeddings). */
+function randomModelDir(dir: string): Float32Array[] {
+  const { clips, dimension } = SERVE_PLAN;
+  const vectors = randomUnitVectors(clips, dimension, 1);
+  const writer = ModelDirWriter.open(dir, {
+    encoder: 'BagTopVQVAE',
+    dimension,
+    checkpoint: { path: 'random vectors', sha256: '0'.repeat(64) },
+    parameters: { space: 'cosine', m: 16, efConstruction: 200, batchSize: 32 },
+  });
+  vectors.forEach((v, i) => writer.add(`clip-${i}.wav`, { coubId: `c${i}`, label: `https://coub.com/view/c${i}` }, v));
+  writer.commit({ calibrate: true });
+  return randomUnitVectors(SERVE_PLAN.queries, dimension, 2);
+}
+
+/** Some of the model directory's own embeddings (seeded), as queries. */
+function ownQueries(modelDir: string): Float32Array[] {
+  const index = ModelIndex.open(modelDir);
+  const random = seededRandom(3);
+  return Array.from({ length: SERVE_PLAN.queries }, () => index.vectors.vectorOf(Math.floor(random() * index.clips.length)));
+}
+
+export interface ServeBenchOptions {
+  modelDir?: string;
+  log?: (line: string) => void;
+}
+
+export async function benchServe(options: ServeBenchOptions = {}): Promise<BenchResult> {
+  const scratch = options.modelDir ? undefined : mkdtempSync(join(tmpdir(), 'boiler-bench-serve-'));
+  const results: LoadResult[] = [];
+  let described: string;
+  try {
+    const modelDir = options.modelDir ?? scratch!;
+    const queries = options.modelDir ? ownQueries(modelDir) : randomModelDir(modelDir);
+    const { manifest } = ModelIndex.open(modelDir);
+    described = `${manifest.count} clips, ${manifest.dimension}-d, search ${manifest.search.method === 'exact' ? 'exact' : `graph ef ${manifest.search.ef}`}`;
+    const server = await startServer(modelDir);
+    try {
+      const requests = queries.map((q) => postRequest(new URL('/nearest?k=10', server.url), JSON.stringify({ embedding: Array.from(q) })));
+      await runLoad(server.url, requests, 8, SERVE_PLAN.warmUpSeconds); // JIT, caches
+      for (const connections of SERVE_PLAN.connections) {
+        options.log?.(`serve: ${connections} connection(s) for ${SERVE_PLAN.seconds} s (${described})`);
+        results.push(await runLoad(server.url, requests, connections, SERVE_PLAN.seconds));
+      }
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+  const byConnections = (value: (r: LoadResult) => number) => results.map((r) => ({ x: r.connections, y: value(r) }));
+  return {
+    name: 'serve',
+    columns: ['connections', 'seconds', 'requests', 'req_per_s', 'p50_ms', 'p90_ms', 'p99_ms', 'errors'],
+    rows: results.map((r) => [r.connections, r.seconds, r.requests, r.requestsPerSecond, r.p50Ms, r.p90Ms, r.p99Ms, r.errors]),
+    chart: {
+      title: `boiler serve: POST /nearest?k=10 over loopback (${described})`,
+      note: machineNote(),
+      panels: [
+        { title: 'throughput', xLabel: 'keep-alive connections', yLabel: 'requests/s', logX: true, series: [{ name: 'req/s', points: byConnections((r) => r.requestsPerSecond) }] },
+        {
+          title: 'latency',
+          xLabel: 'keep-alive connections',
+          yLabel: 'ms',
+          logX: true,
+          logY: true,
+          series: [
+            { name: 'p50', points: byConnections((r) => r.p50Ms) },
+            { name: 'p90', points: byConnections((r) => r.p90Ms) },
+            { name: 'p99', points: byConnections((r) => r.p99Ms) },
+          ],
+        },
+      ],
+    },
+    summary: [
+      `${described}:`,
+      ...results.map(
+        (r) =>
+          `  ${String(r.connections).padStart(2)} connection(s): ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+          `p50 ${r.p50Ms.toFixed(2)} ms  p90 ${r.p90Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.errors} errors)`,
+      ),
+    ],
+  };
+}
