@@ -4,10 +4,15 @@
  * Reports ms/clip as the median of several runs, for boiler's session options and the variants
  * they were chosen over, interleaved run by run so that load from other processes hits all alike.
  * Target: ≤ 4 ms/clip at batch 32 (the original PyTorch, measured idle here: 6.8 at 32, 5.5 at 8).
+ * Then the suite's encoder benchmark (src/bench/encoder.ts, as `boiler bench encoder`): ms/clip by
+ * batch size 1–64 for onnxruntime and every TensorFlow.js backend that loads, written as CSV + PNG
+ * under BENCH_OUT (default tmp/bench).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CLIP_SAMPLES, loadClip } from '../src/audio/clip.js';
+import { median, timed } from '../src/bench/measure.js';
+import { runBenchmark } from '../src/bench/suite.js';
 import { buildEncoderOnnx } from '../src/model/onnx/graph.js';
 import { OnnxEncoder, SESSION_OPTIONS } from '../src/model/onnx/runtime.js';
 import { readSafetensors } from '../src/model/safetensors.js';
@@ -29,12 +34,6 @@ const VARIANTS: Variant[] = [
   { name: '1 intra-op thread', session: { ...SESSION_OPTIONS, intraOpNumThreads: 1 } },
 ];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 const weights = readSafetensors(join(REFERENCE, 'vqvae_reference.safetensors')).tensors;
 const clips = [0, 1, 2, 3].map((i) => loadClip(join(REFERENCE, `clip${i}.wav`)));
 const wavs = new Float32Array(Math.max(...BATCHES) * CLIP_SAMPLES);
@@ -51,12 +50,9 @@ for (const batch of BATCHES) {
   for (const encoder of encoders) await encoder.embed(input, batch); // warm-up: allocations, thread pools
   for (let run = 0; run < RUNS[batch]; run++) {
     for (const [i, encoder] of encoders.entries()) {
-      const start = performance.now();
-      const cpuStart = process.cpuUsage();
-      await encoder.embed(input, batch);
-      const used = process.cpuUsage(cpuStart);
-      times[i].push((performance.now() - start) / batch);
-      cpu[i].push((used.user + used.system) / 1000 / batch);
+      const { wallMs, cpuMs } = await timed(() => encoder.embed(input, batch));
+      times[i].push(wallMs / batch);
+      cpu[i].push(cpuMs / batch);
     }
   }
   for (const [i, variant] of VARIANTS.entries()) results.push({ variant: variant.name, batch, median: median(times[i]), min: Math.min(...times[i]), cpu: median(cpu[i]) });
@@ -75,3 +71,7 @@ console.log(
     `original PyTorch (idle): 6.8 ms/clip, so ${(6.8 / headline.median).toFixed(2)}× its speed`,
 );
 console.log(`load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)} on ${availableParallelism()} cores: above ~0.5, other processes share the CPU and these figures are upper bounds`);
+
+console.log('\nms/clip by batch size and runtime (boiler bench encoder):');
+const sweep = await runBenchmark('encoder', process.env.BENCH_OUT ?? 'tmp/bench', { log: console.log });
+console.log(`${sweep.result.summary.join('\n')}\n→ ${sweep.csv}, ${sweep.png} (${sweep.seconds.toFixed(0)} s)`);
