@@ -102,14 +102,15 @@ describe('VectorIndex', () => {
     vectors.forEach((v) => index.add(v));
     const file = join(scratch, 'graph.hnsw');
     index.saveGraph(file);
-    const reused = VectorIndex.restore(64, GRAPH, vectors, file, false);
+    const stored = { dimension: 64, parameters: GRAPH, vectors, lines: vectors.map(tensorLine) };
+    const reused = VectorIndex.restore({ ...stored, graphFile: file, rebuild: false });
     assert.ok(reused);
     assert.equal(reused.count, 300);
     assert.equal(reused.distinct, index.distinct);
     assert.ok(index.distinct < 300, 'bag-of-codes vectors repeat');
     assert.deepEqual(reused.search(vectors[7], 5), index.search(vectors[7], 5));
-    assert.equal(VectorIndex.restore(64, GRAPH, vectors, join(scratch, 'absent.hnsw'), false), undefined);
-    const rebuilt = VectorIndex.restore(64, GRAPH, vectors, join(scratch, 'absent.hnsw'), true);
+    assert.equal(VectorIndex.restore({ ...stored, graphFile: join(scratch, 'absent.hnsw'), rebuild: false }), undefined);
+    const rebuilt = VectorIndex.restore({ ...stored, graphFile: join(scratch, 'absent.hnsw'), rebuild: true });
     assert.equal(rebuilt?.search(vectors[7], 1)[0].distance, 0);
   });
 });

@@ -65,15 +65,16 @@ export class ModelDirWriter {
     this.dir = dir;
     this.settings = settings;
     this.createdAt = previous?.createdAt ?? new Date().toISOString();
-    const { clips, vectors } = previous ? readIndexedClips(dir, previous) : { clips: [], vectors: [] };
+    const { clips, vectors, lines } = previous ? readIndexedClips(dir, previous) : { clips: [], vectors: [], lines: [] };
     this.files = clips.map((clip) => clip.file);
     this.urls = clips.map((clip) => clip.url);
-    this.tensorLines = vectors.map(tensorLine);
+    this.tensorLines = lines;
     this.indexed = new Set(this.files);
     // A graph built with other M or efConstruction is rebuilt with the ones asked for now.
     const sameGraph = previous?.parameters.m === settings.parameters.m && previous.parameters.efConstruction === settings.parameters.efConstruction;
     const graphFile = sameGraph ? modelFile(dir, 'hnsw') : '';
-    this.vectors = VectorIndex.restore(settings.dimension, settings.parameters, vectors, graphFile, true)!;
+    const { dimension, parameters } = settings;
+    this.vectors = VectorIndex.restore({ dimension, parameters, vectors, lines, graphFile, rebuild: true })!;
     this.committed = previous;
     this.dirty = !previous || JSON.stringify(previous.parameters) !== JSON.stringify(settings.parameters) || !this.vectors.graphWasSaved;
   }

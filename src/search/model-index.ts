@@ -45,19 +45,20 @@ export function readLines(dir: string, file: ModelFile, count: number): string[]
 }
 
 /** The clips and vectors a manifest commits to, read back from the model directory's files. */
-export function readIndexedClips(dir: string, manifest: Manifest): { clips: ClipRecord[]; vectors: Float32Array[] } {
+export function readIndexedClips(dir: string, manifest: Manifest): { clips: ClipRecord[]; vectors: Float32Array[]; lines: string[] } {
   const files = readLines(dir, 'clips', manifest.count);
   const urls = readLines(dir, 'metadata', manifest.count);
   const tensorsPath = modelFile(dir, 'tensors');
+  const lines = readLines(dir, 'tensors', manifest.count);
   let vectors: Float32Array[];
   try {
-    vectors = readLines(dir, 'tensors', manifest.count).map((line, i) => parseTensorLine(line, manifest.dimension, `${tensorsPath}:${i + 1}`));
+    vectors = lines.map((line, i) => parseTensorLine(line, manifest.dimension, `${tensorsPath}:${i + 1}`));
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`${(error as Error).message}: run boiler index again to rewrite it`);
   }
   const clips = files.map((file, i) => ({ file, url: urls[i], coubId: coubIdOfLabel(urls[i]) }));
-  return { clips, vectors };
+  return { clips, vectors, lines };
 }
 
 /** A model directory opened for search: its clips, their vectors and the graph, loaded once. */
@@ -80,8 +81,9 @@ export class ModelIndex {
   static open(dir: string): ModelIndex {
     const manifest = readManifest(dir);
     if (!manifest) throw new UserError(`${dir} is not a model directory (no ${MODEL_FILES.manifest}): run boiler index to make one`);
-    const { clips, vectors } = readIndexedClips(dir, manifest);
-    const index = VectorIndex.restore(manifest.dimension, manifest.parameters, vectors, modelFile(dir, 'hnsw'), false);
+    const { clips, vectors, lines } = readIndexedClips(dir, manifest);
+    const { dimension, parameters } = manifest;
+    const index = VectorIndex.restore({ dimension, parameters, vectors, lines, graphFile: modelFile(dir, 'hnsw'), rebuild: false });
     if (!index || index.distinct !== manifest.distinct) {
       throw new UserError(`the index in ${dir} does not match its ${MODEL_FILES.manifest}: run boiler index again to finish it`);
     }

@@ -78,26 +78,28 @@ export class VectorIndex {
   }
 
   /**
-   * An index over `vectors` (clips in index order), taking the graph from `graphFile` when that
-   * file holds exactly their distinct vectors. Otherwise the graph is built anew when `rebuild`,
-   * else there is no index (undefined).
+   * An index over stored clips (`vectors` in index order, with their tensors.tsv `lines`), taking
+   * the graph from `graphFile` when that file holds exactly their distinct vectors. Otherwise the
+   * graph is built anew when `rebuild`, else there is no index (undefined).
    */
-  static restore(
-    dimension: number,
-    parameters: GraphParameters,
-    vectors: Float32Array[],
-    graphFile: string,
-    rebuild: boolean,
-  ): VectorIndex | undefined {
+  static restore(stored: {
+    dimension: number;
+    parameters: GraphParameters;
+    vectors: Float32Array[];
+    lines: string[];
+    graphFile: string;
+    rebuild: boolean;
+  }): VectorIndex | undefined {
+    const { dimension, parameters } = stored;
     const index = VectorIndex.create(dimension, parameters, 1);
-    const distinct = index.groupClips(vectors);
-    const saved = readGraph(graphFile, dimension);
+    const distinct = index.groupClips(stored.vectors, stored.lines);
+    const saved = readGraph(stored.graphFile, dimension);
     if (saved && saved.getCurrentCount() === distinct.length) {
       index.graph = saved;
       index.graphWasSaved = true;
       return index;
     }
-    if (!rebuild) return undefined;
+    if (!stored.rebuild) return undefined;
     index.graph = newGraph(dimension, parameters, Math.max(distinct.length, 1));
     distinct.forEach((vector, label) => index.graph.addPoint(Array.from(vector), label));
     return index;
@@ -127,7 +129,7 @@ export class VectorIndex {
   add(vector: Float32Array): number {
     if (vector.length !== this.dimension) throw new Error(`expected a ${this.dimension}-dimensional vector, got ${vector.length}`);
     if (!vector.some((v) => v !== 0)) throw new Error('the embedding is all zeros, so it has no cosine neighbours');
-    const [fresh] = this.groupClips([vector]);
+    const [fresh] = this.groupClips([vector], [tensorLine(vector)]);
     if (fresh) {
       const label = this.distinct - 1;
       if (label >= this.graph.getMaxElements()) this.graph.resizeIndex(2 * this.graph.getMaxElements());
@@ -141,12 +143,13 @@ export class VectorIndex {
   /**
    * Records each vector's clip under its distinct vector, creating new labels for vectors not seen
    * before; returns the new distinct vectors (those the graph still has to get), in label order.
+   * The tensors.tsv line (tensorLine) is a vector's identity: equal lines are equal float32 bits,
+   * and −0 equals 0.
    */
-  private groupClips(vectors: Float32Array[]): Float32Array[] {
+  private groupClips(vectors: Float32Array[], lines: string[]): Float32Array[] {
     const fresh: Float32Array[] = [];
-    for (const vector of vectors) {
-      // The tensors.tsv text is the identity: equal text is equal float32 bits (and −0 equals 0).
-      const line = tensorLine(vector);
+    for (const [i, vector] of vectors.entries()) {
+      const line = lines[i];
       let label = this.labelOfLine.get(line);
       if (label === undefined) {
         label = this.vectors.length;
