@@ -157,7 +157,7 @@ class RealFft {
       const wi = this.sinFull[k];
       const xr = er + or * wr - oi * wi;
       const xi = ei + or * wi + oi * wr;
-      out[k] = Math.hypot(xr, xi);
+      out[k] = Math.sqrt(xr * xr + xi * xi);
     }
   }
 }
