@@ -134,8 +134,8 @@ export interface ConvertBenchOptions {
 }
 
 export async function benchConvert(options: ConvertBenchOptions = {}): Promise<BenchResult> {
-  const clips = options.clips ?? 40;
-  const runs = options.runs ?? 2;
+  const clips = options.clips ?? 100;
+  const runs = options.runs ?? 3;
   const ffmpeg = locateFfmpeg().path;
   const input = coubLikeClips(clips, ffmpeg, options.log);
   const jobCounts = [...new Set([1, availableParallelism()])];

@@ -70,7 +70,8 @@ async function tfjsRuntime(backend: BackendName): Promise<EncoderRuntime | strin
   try {
     await chooseBackend(backend);
   } catch (error) {
-    return describeError(error);
+    // The reason in parentheses (a module resolution error) is long; the install hint after it is what helps.
+    return describeError(error).replace(/ \([^)]*\)/, '');
   }
   const model = createVQVAE2('paper', 0);
   return {

@@ -109,7 +109,7 @@ export async function benchTrain(options: TrainBenchOptions = {}): Promise<Bench
     summary: results.map(
       (r) =>
         `${`--preset ${r.preset}`.padEnd(16)} batch ${r.batchSize}: ${r.clipsPerSecond.toFixed(2)} clips/s (${r.stepSeconds.toFixed(2)} s/step), ` +
-        `data wait ${(r.dataWaitSeconds * 1000).toFixed(0)} ms/step; first step ${r.firstStepSeconds.toFixed(1)} s (${r.backend})`,
+        `data wait ${(r.dataWaitSeconds * 1000).toFixed(1)} ms/step; first step ${r.firstStepSeconds.toFixed(1)} s (${r.backend})`,
     ),
   };
 }
