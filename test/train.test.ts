@@ -90,7 +90,7 @@ test('bad inputs get one clear line and exit 1', async () => {
   const save = mkdtempSync(join(tmpdir(), 'boiler-train-'));
   const cases: [string[], RegExp][] = [
     [['--wav-dir', empty], /no \.wav files in .*boiler convert/],
-    [['--wav-dir', join(empty, 'missing')], /cannot read wav dir .*ENOENT/],
+    [['--wav-dir', join(empty, 'missing')], /missing is not a directory: pass the directory that boiler convert wrote/],
     [['--wav-dir', wavs, '--batch-size', '64'], /has 12 clips, fewer than one batch of 64/],
     [['--wav-dir', wavs, '--load-path', join(empty, 'nope.safetensors')], /checkpoint .*nope\.safetensors does not exist/],
     [['--wav-dir', wavs, '--epochs', '0'], /--epochs.*expected an integer/],

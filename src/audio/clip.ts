@@ -6,6 +6,20 @@ import { UserError } from '../errors.js';
 export const SAMPLE_RATE = 16000;
 export const CLIP_SAMPLES = 2 ** 17;
 
+/** A wav's format as its header states it. */
+export interface WavFormat {
+  audioFormat: number;
+  channels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+}
+
+/** What is wrong with a wav's format for the model ("44100 Hz, 2 channel(s), …"), or undefined when it is 16 kHz mono 16-bit PCM. */
+export function wavFormatProblem({ audioFormat, channels, sampleRate, bitsPerSample }: WavFormat): string | undefined {
+  if (audioFormat === 1 && bitsPerSample === 16 && channels === 1 && sampleRate === SAMPLE_RATE) return undefined;
+  return `${sampleRate} Hz, ${channels} channel(s), ${bitsPerSample}-bit (format ${audioFormat})`;
+}
+
 /**
  * Decodes a 16 kHz mono 16-bit PCM wav to floats in [-1, 1) (int16 / 32768, as torchaudio.load).
  * Any other rate, channel count or format is rejected, naming the file and the fix.
@@ -18,12 +32,8 @@ export function decodeWav(bytes: Uint8Array, name: string): Float32Array {
     throw new UserError(`${name} is not a readable wav file (${(error as Error).message}): convert it with boiler convert`);
   }
   const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number; bitsPerSample: number };
-  if (fmt.audioFormat !== 1 || fmt.bitsPerSample !== 16 || fmt.numChannels !== 1 || fmt.sampleRate !== SAMPLE_RATE) {
-    throw new UserError(
-      `${name} is ${fmt.sampleRate} Hz, ${fmt.numChannels} channel(s), ${fmt.bitsPerSample}-bit (format ${fmt.audioFormat}); ` +
-        `boiler needs 16 kHz mono 16-bit PCM: convert it with boiler convert`,
-    );
-  }
+  const problem = wavFormatProblem({ ...fmt, channels: fmt.numChannels });
+  if (problem) throw new UserError(`${name} is ${problem}; boiler needs 16 kHz mono 16-bit PCM: convert it with boiler convert`);
   const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array;
   const out = new Float32Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = samples[i] / 32768;

@@ -1,7 +1,8 @@
-import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
+import { removeStaleTemporaries } from '../atomic-file.js';
 import { UserError } from '../errors.js';
 import { SAMPLE_RATE } from './clip.js';
 import { locateFfmpeg } from './ffmpeg.js';
@@ -109,28 +110,6 @@ export function planConversion(options: ConvertOptions): ConversionPlan {
     (fresh ? plan.upToDate : plan.pending).push(conversion);
   }
   return plan;
-}
-
-/** Temporary files (see temporaryName) are `<name>.wav.tmp-<pid>`. */
-const TEMPORARY = /\.wav\.tmp-(\d+)$/;
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes the temporary files that killed runs left behind; those of a run still going are its own. */
-export function removeStaleTemporaries(outputDir: string): string[] {
-  const stale = readdirSync(outputDir).filter((name) => {
-    const pid = TEMPORARY.exec(name)?.[1];
-    return pid !== undefined && !isRunning(Number(pid));
-  });
-  for (const name of stale) rmSync(join(outputDir, name), { force: true });
-  return stale;
 }
 
 /** The most files one ffmpeg process converts. */

@@ -1,7 +1,7 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { CLIP_SAMPLES, SAMPLE_RATE } from './clip.js';
+import { listWavFiles } from './wav-files.js';
+import { CLIP_SAMPLES, SAMPLE_RATE, wavFormatProblem } from './clip.js';
 import { readWavHeader, type WavHeader } from './wav-header.js';
 
 /** One bar of a histogram: the values in [from, to), the last bar including its `to`. */
@@ -58,21 +58,15 @@ export function binValues(values: number[], count: number): Bin[] {
   return bins;
 }
 
-/** Why training's loader would refuse a wav with this header, or undefined when it takes it (mirrors decodeWav). */
+/** Why training's loader would refuse a wav with this header, or undefined when it takes it. */
 export function trainingRejects(header: WavHeader): string | undefined {
-  const { audioFormat, channels, sampleRate, bitsPerSample } = header;
-  if (audioFormat === 1 && bitsPerSample === 16 && channels === 1 && sampleRate === SAMPLE_RATE) return undefined;
-  return `${sampleRate} Hz, ${channels} channel(s), ${bitsPerSample}-bit (format ${audioFormat}); training needs 16 kHz mono 16-bit PCM`;
+  const problem = wavFormatProblem(header);
+  return problem && `${problem}; training needs 16 kHz mono 16-bit PCM`;
 }
 
-/** The .wav files directly in `directory` (as training reads them), sorted by name. */
+/** The .wav files directly in `directory`, which must hold at least one. */
 function listWavs(directory: string): string[] {
-  const stat = statSync(directory, { throwIfNoEntry: false });
-  if (!stat?.isDirectory()) throw new UserError(`${directory} is not a directory: pass the directory that boiler convert wrote`);
-  const names = readdirSync(directory, { withFileTypes: true })
-    .filter((entry) => !entry.isDirectory() && entry.name.toLowerCase().endsWith('.wav'))
-    .map((entry) => entry.name)
-    .sort();
+  const names = listWavFiles(directory);
   if (names.length === 0) throw new UserError(`no .wav files in ${directory}: convert media into it with boiler convert --in MEDIA --out ${directory}`);
   return names;
 }

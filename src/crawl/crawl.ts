@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import type { Coub } from './api.js';
 import { estimateCoubs } from './estimate.js';
 import { Http } from './http.js';
-import { removeLeftovers } from './leftovers.js';
+import { removeStaleTemporaries } from '../atomic-file.js';
 import { Manifest, isSettled, type ManifestEntry } from './manifest.js';
 import { timelinePages } from './pager.js';
 import type { RetryNotice, RetryPolicy } from './retry.js';
@@ -66,7 +66,7 @@ async function prepareOut(out: string): Promise<void> {
   for (const sub of ['json', 'audio', 'video']) {
     const dir = join(out, sub);
     await mkdir(dir, { recursive: true });
-    await removeLeftovers(dir);
+    removeStaleTemporaries(dir);
   }
 }
 

@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/random.js';
 import type { SearchPlan, VectorIndex } from './vector-index.js';
 
 /** What the search plan was chosen from, kept in the manifest. */
@@ -73,18 +74,6 @@ function calibrationQueries(index: VectorIndex): number[][] {
 function unit(v: number[]): number[] {
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
-}
-
-/** mulberry32: calibration picks the same queries, so the same plan, on every run over the same index. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The median over three passes of the mean time per query, in µs. */

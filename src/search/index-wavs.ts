@@ -1,6 +1,6 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIP_SAMPLES, loadClip } from '../audio/clip.js';
+import { listWavFiles } from '../audio/wav-files.js';
 import { describeError } from '../errors.js';
 import type { Progress } from '../cli/progress.js';
 import { clipIdentity, readCrawlPermalinks } from './coub.js';
@@ -39,14 +39,6 @@ export interface IndexSummary {
   manifest: Manifest;
 }
 
-/** The wav files directly in `dir`, sorted (the original's `sorted(wav_dir.glob('*.wav'))`). */
-export function listWavs(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.wav$/i.test(entry.name))
-    .map((entry) => entry.name)
-    .sort();
-}
-
 interface LoadedBatch {
   files: string[];
   wavs: Float32Array;
@@ -58,7 +50,7 @@ interface LoadedBatch {
  * skipped. Reading the next batch overlaps the encoder's work on the current one.
  */
 export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, options: IndexWavsOptions): Promise<IndexSummary> {
-  const all = listWavs(options.wavDir);
+  const all = listWavFiles(options.wavDir);
   const pending = all.filter((file) => !writer.has(file));
   const crawled = readCrawlPermalinks(options.wavDir);
   const failed: IndexFailure[] = [];

@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
 import { calibrateSearch, type Calibration } from './calibrate.js';
 import type { ClipIdentity } from './coub.js';
@@ -10,23 +10,6 @@ import { readIndexedClips } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
 import { UNCALIBRATED, VectorIndex } from './vector-index.js';
 
-/** Whether a process of this id is alive (EPERM: alive, but someone else's). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes the temporary files (`*.tmp-PID`, see atomic-file.ts) of runs that were killed mid-write. */
-function removeLeftovers(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const pid = /\.tmp-(\d+)$/.exec(name)?.[1];
-    if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
-  }
-}
 
 function uncalibrated(): Calibration {
   return { ...UNCALIBRATED, recall: 1, exactMicros: 0, graphMicros: 0, queries: 0 };
@@ -94,7 +77,7 @@ export class ModelDirWriter {
       if (mismatch) throw new UserError(`${dir} was indexed with ${mismatch}: remove it (or move it away) to index again`);
     }
     mkdirSync(dirname(modelFile(dir, 'tensors')), { recursive: true });
-    for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeLeftovers(folder);
+    for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeStaleTemporaries(folder);
     return new ModelDirWriter(dir, settings, previous);
   }
 

@@ -1,33 +1,10 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { listWavFiles } from '../audio/wav-files.js';
+import { seededRandom } from '../util/random.js';
 
 /** The wav files training reads: `*.wav` directly in `dir`, in name order so runs are reproducible. */
 export function listWavs(dir: string): string[] {
-  let entries: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is not a directory: pass the folder boiler convert wrote`);
-    entries = readdirSync(dir);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`cannot read wav dir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  return entries
-    .filter((name) => name.toLowerCase().endsWith('.wav'))
-    .sort()
-    .map((name) => join(dir, name));
-}
-
-/** mulberry32: a small seeded PRNG, so that a resumed run shuffles exactly as an uninterrupted one. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return listWavFiles(dir).map((name) => join(dir, name));
 }
 
 /** The order of the clips in `epoch` (1-based): a Fisher–Yates shuffle seeded by the run's seed and the epoch. */
