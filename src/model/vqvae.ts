@@ -92,16 +92,8 @@ export class VQVAE2 {
 
   /** Replaces every parameter from a PyTorch-layout state_dict; a checkpoint of another shape is a UserError. */
   loadStateDict(tensors: TensorMap, source = 'the checkpoint'): void {
-    const fits = (preset: PresetName) => {
-      try {
-        checkStateDict(tensors, parameterSpecs(PRESETS[preset]), source, `${preset} model`);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const other = PRESET_NAMES.find((p) => p !== this.preset && fits(p));
-    if (other !== undefined) {
+    const other = presetOfStateDict(tensors);
+    if (other !== undefined && other !== this.preset) {
       throw new UserError(`${source} is a checkpoint of the '${other}' preset, not '${this.preset}': pass --preset ${other}`);
     }
     checkStateDict(tensors, this.specs, source, `'${this.preset}' VQ-VAE2`);
@@ -274,6 +266,18 @@ export class VQVAE2 {
       encoderPenalty: q.encoderPenalty,
     };
   }
+}
+
+/** The preset whose parameter names and shapes a state_dict has, if any. */
+export function presetOfStateDict(tensors: TensorMap): PresetName | undefined {
+  return PRESET_NAMES.find((preset) => {
+    try {
+      checkStateDict(tensors, parameterSpecs(PRESETS[preset]), 'state_dict', `${preset} model`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
 import type { EncoderName } from '../model/onnx/graph.js';
+import { TfjsEncoder } from '../model/tfjs-encoder.js';
 import { compileEncoder } from './encoder-file.js';
 import { indexWavs, type IndexSummary, type IndexWavsOptions } from './index-wavs.js';
 import type { IndexParameters } from './manifest.js';
@@ -36,6 +37,7 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
       parameters: { space: 'cosine', ...options.parameters },
     });
     writeFileAtomic(modelFile(modelDir, 'encoder'), compiled.onnx);
+    TfjsEncoder.save(modelFile(modelDir, 'tfjsEncoder'), compiled.weights, options.encoder);
     return { modelDir, ...(await indexWavs(writer, compiled.encoder, { ...options, batchSize: options.parameters.batchSize })) };
   } finally {
     await compiled.encoder.close();

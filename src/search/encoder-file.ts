@@ -3,19 +3,46 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { buildEncoderOnnx, type EncoderName } from '../model/onnx/graph.js';
-import { OnnxEncoder } from '../model/onnx/runtime.js';
-import { parseSafetensors } from '../model/safetensors.js';
+import { parseSafetensors, type TensorMap } from '../model/safetensors.js';
+import { TfjsEncoder } from '../model/tfjs-encoder.js';
 import { MODEL_FILES, modelFile } from './model-dir.js';
+
+/** What embeds clips: the ONNX encoder on onnxruntime, or its TensorFlow.js form. */
+export interface ClipEncoderSession {
+  readonly dimension: number;
+  embed(wavs: Float32Array, count: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
 
 export interface CompiledEncoder {
   /** encoder.onnx's bytes: the role the original's TorchScript `encoder.pt` played. */
   onnx: Uint8Array;
-  encoder: OnnxEncoder;
+  /** The checkpoint's state_dict, for the encoder's TensorFlow.js form. */
+  weights: TensorMap;
+  encoder: ClipEncoderSession;
   /** The checkpoint's path and content hash, for the manifest (a rerun must use the same weights). */
   checkpoint: { path: string; sha256: string };
 }
 
-/** Compiles a checkpoint's encoder to ONNX and loads it with onnxruntime. */
+/**
+ * Opens an encoder on onnxruntime-node, or on TensorFlow.js where onnxruntime-node does not
+ * load (or BOILER_ENCODER_RUNTIME=tfjs asks for it). onnxruntime is imported here, not at the
+ * top, so that a machine without its native library still indexes and queries.
+ */
+async function openEncoder(onnx: string | Uint8Array, tfjs: () => Promise<TfjsEncoder> | TfjsEncoder): Promise<ClipEncoderSession> {
+  const runtime = process.env.BOILER_ENCODER_RUNTIME ?? 'onnx';
+  if (runtime !== 'onnx' && runtime !== 'tfjs') throw new UserError(`BOILER_ENCODER_RUNTIME is '${runtime}': use onnx or tfjs`);
+  if (runtime === 'onnx') {
+    const loaded = await import('../model/onnx/runtime.js').catch((error: unknown) => {
+      process.stderr.write(`onnxruntime-node does not load (${String(error).split('\n')[0]}); using the TensorFlow.js encoder\n`);
+      return undefined;
+    });
+    if (loaded) return loaded.OnnxEncoder.load(onnx);
+  }
+  return tfjs();
+}
+
+/** Compiles a checkpoint's encoder to ONNX and opens it. */
 export async function compileEncoder(checkpointPath: string, name: EncoderName): Promise<CompiledEncoder> {
   let bytes: Buffer;
   try {
@@ -24,17 +51,19 @@ export async function compileEncoder(checkpointPath: string, name: EncoderName):
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new UserError(`cannot read checkpoint ${checkpointPath} (${code}): pass --checkpoint SAVE/vqvae_NNN.safetensors`);
   }
-  const onnx = buildEncoderOnnx(parseSafetensors(bytes, checkpointPath).tensors, name);
+  const weights = parseSafetensors(bytes, checkpointPath).tensors;
+  const onnx = buildEncoderOnnx(weights, name);
   return {
     onnx,
-    encoder: await OnnxEncoder.load(onnx),
+    weights,
+    encoder: await openEncoder(onnx, () => TfjsEncoder.fromStateDict(weights, name, checkpointPath)),
     checkpoint: { path: resolve(checkpointPath), sha256: createHash('sha256').update(bytes).digest('hex') },
   };
 }
 
-/** The model directory's encoder, loaded with onnxruntime, to embed query audio. */
-export async function loadModelEncoder(modelDir: string): Promise<OnnxEncoder> {
+/** The model directory's encoder, to embed query audio. */
+export async function loadModelEncoder(modelDir: string): Promise<ClipEncoderSession> {
   const path = modelFile(modelDir, 'encoder');
   if (!existsSync(path)) throw new UserError(`${modelDir} has no ${MODEL_FILES.encoder}: run boiler index again to write it`);
-  return OnnxEncoder.load(path);
+  return openEncoder(path, () => TfjsEncoder.load(modelFile(modelDir, 'tfjsEncoder')));
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { loadClip, SAMPLE_RATE } from '../audio/clip.js';
 import { convertFile } from '../audio/transcode.js';
 import { UserError } from '../errors.js';
-import type { OnnxEncoder } from '../model/onnx/runtime.js';
-import { loadModelEncoder } from './encoder-file.js';
+import { loadModelEncoder, type ClipEncoderSession } from './encoder-file.js';
 
 /**
  * Embeds any media file ffmpeg decodes with a model directory's encoder. The file is converted to
@@ -14,7 +13,7 @@ import { loadModelEncoder } from './encoder-file.js';
  */
 export class MediaEmbedder {
   private constructor(
-    private readonly encoder: OnnxEncoder,
+    private readonly encoder: ClipEncoderSession,
     private readonly ffmpegPath: string,
   ) {}
 

@@ -8,6 +8,8 @@ import { UserError } from '../errors.js';
  */
 export const MODEL_FILES = {
   encoder: 'encoder.onnx',
+  /** The same encoder's TensorFlow.js form: the checkpoint's weights and the encoder's name. */
+  tfjsEncoder: 'encoder.tfjs.safetensors',
   metadata: '00000/default/metadata.tsv',
   tensors: '00000/default/tensors.tsv',
   projectorConfig: 'projector_config.pbtxt',

@@ -7,8 +7,8 @@ import { encodeModel, type ValueInfo } from './proto.js';
 import { Weights } from './weights.js';
 
 /** The original's three encoders (boiler/encoder.py), BagTopVQVAE its default. */
-export const ENCODERS = ['BagTopVQVAE', 'BagBottomVQVAE', 'MeanFreqTopVQVAE'] as const;
-export type EncoderName = (typeof ENCODERS)[number];
+export { ENCODER_NAMES as ENCODERS, type EncoderName } from '../encoders.js';
+import type { EncoderName } from '../encoders.js';
 
 /** ONNX operator set 17 (onnxruntime ≥ 1.12). */
 const OPSET = 17;
