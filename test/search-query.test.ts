@@ -3,22 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildModelDir } from '../src/search/build-model-dir.js';
 import { modelFile } from '../src/search/model-dir.js';
 import { FIXTURES, runBoiler } from './helpers/cli.js';
-import { fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
+import { referenceModelDir } from './helpers/model-dir.js';
 
 const root = mkdtempSync(join(tmpdir(), 'boiler-query-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let modelDir: string;
 before(async () => {
-  const built = await buildModelDir({
-    wavDir: await fixtureWavs(root),
-    checkpoint: referenceCheckpointIn(root),
-    encoder: 'BagTopVQVAE',
-    parameters: { m: 16, efConstruction: 200, batchSize: 32 },
-  });
-  modelDir = built.modelDir;
+  modelDir = await referenceModelDir(root);
 });
 
 interface JsonAnswer {

@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildModelDir } from '../src/search/build-model-dir.js';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
 import { FIXTURES } from './helpers/cli.js';
-import { fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
+import { referenceModelDir } from './helpers/model-dir.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';
 import { startServe, type ServeProcess } from './helpers/serve.js';
 
@@ -15,13 +14,7 @@ const root = mkdtempSync(join(tmpdir(), 'boiler-serve-'));
 let modelDir: string;
 let server: ServeProcess;
 before(async () => {
-  const built = await buildModelDir({
-    wavDir: await fixtureWavs(root),
-    checkpoint: referenceCheckpointIn(root),
-    encoder: 'BagTopVQVAE',
-    parameters: { m: 16, efConstruction: 200, batchSize: 32 },
-  });
-  modelDir = built.modelDir;
+  modelDir = await referenceModelDir(root);
   server = await startServe(['--model-dir', modelDir, '--max-upload-mb', '0.25']);
 });
 after(async () => {

@@ -59,25 +59,23 @@ export class EventWriter {
     writeSync(this.fd, tfRecord(event.finish()));
   }
 
+  private summary(step: number, values: ProtoWriter[]): void {
+    const summary = new ProtoWriter();
+    for (const value of values) summary.message(1, value);
+    this.write((e) => e.message(5, summary), step);
+  }
+
   scalars(step: number, values: Record<string, number>): void {
-    this.write(
-      (e) =>
-        e.message(5, (summary) => {
-          for (const [tag, value] of Object.entries(values)) summary.message(1, (v) => v.string(1, tag).float(2, value));
-        }),
+    this.summary(
       step,
+      Object.entries(values).map(([tag, value]) => new ProtoWriter().string(1, tag).float(2, value)),
     );
   }
 
   /** A PNG image (grayscale: colorspace 1). */
   image(step: number, tag: string, png: Uint8Array, width: number, height: number): void {
-    this.write(
-      (e) =>
-        e.message(5, (summary) =>
-          summary.message(1, (v) => v.string(1, tag).message(4, (img) => img.int(1, height).int(2, width).int(3, 1).bytes(4, png))),
-        ),
-      step,
-    );
+    const image = new ProtoWriter().int(1, height).int(2, width).int(3, 1).bytes(4, png);
+    this.summary(step, [new ProtoWriter().string(1, tag).message(4, image)]);
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertDirectory } from '../../src/audio/convert.js';
+import { buildModelDir } from '../../src/search/build-model-dir.js';
 import { FIXTURES } from './cli.js';
 
 /** The original's weights after 40 steps on the reference clips (paper preset): a real encoder for tests. */
@@ -31,4 +32,15 @@ export function copiesOf(wav: string, dir: string, count: number, prefix: string
     copyFileSync(wav, join(dir, name));
     return name;
   });
+}
+
+/** A BagTop model directory under `dir`: the fixtures indexed with the reference checkpoint. */
+export async function referenceModelDir(dir: string): Promise<string> {
+  const built = await buildModelDir({
+    wavDir: await fixtureWavs(dir),
+    checkpoint: referenceCheckpointIn(dir),
+    encoder: 'BagTopVQVAE',
+    parameters: { m: 16, efConstruction: 200, batchSize: 32 },
+  });
+  return built.modelDir;
 }

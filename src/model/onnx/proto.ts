@@ -1,9 +1,11 @@
 /**
  * A minimal writer of ONNX's protobuf messages (onnx/onnx.proto): ModelProto, GraphProto,
  * NodeProto, AttributeProto, TensorProto and ValueInfoProto, only the fields boiler's graphs use.
- * Hand-written because the wire format needs a hundred lines, where a protobuf library and
- * the ONNX schema would be a dependency for writing one kind of file.
+ * Written with the project's small protobuf writer (src/util/protobuf.ts) rather than a protobuf
+ * library and the ONNX schema.
  */
+
+import { ProtoWriter } from '../../util/protobuf.js';
 
 export type ElementType = 'float' | 'int64';
 
@@ -59,87 +61,12 @@ export interface Model {
 /** IR version 8 (ONNX 1.10): understood by every onnxruntime since 1.10. */
 const IR_VERSION = 8;
 
-const WIRE_VARINT = 0;
-const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_FIXED32 = 5;
-
-/** Accumulates one message's fields in the protobuf wire format. */
-class MessageWriter {
-  private readonly parts: Uint8Array[] = [];
-  private size = 0;
-
-  int(field: number, value: number): this {
-    this.tag(field, WIRE_VARINT);
-    return this.varint(value);
-  }
-
-  float(field: number, value: number): this {
-    this.tag(field, WIRE_FIXED32);
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setFloat32(0, value, true);
-    return this.push(bytes);
-  }
-
-  bytes(field: number, data: Uint8Array): this {
-    this.tag(field, WIRE_LENGTH_DELIMITED);
-    this.varint(data.length);
-    return this.push(data);
-  }
-
-  string(field: number, text: string): this {
-    return this.bytes(field, new TextEncoder().encode(text));
-  }
-
-  message(field: number, inner: MessageWriter): this {
-    return this.bytes(field, inner.finish());
-  }
-
-  packedInts(field: number, values: readonly number[]): this {
-    const inner = new MessageWriter();
-    for (const v of values) inner.varint(v);
-    return this.bytes(field, inner.finish());
-  }
-
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const part of this.parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  }
-
-  private tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
-  }
-
-  /** int64 varint: negative values take ten bytes, as two's complement. */
-  private varint(value: number): this {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`not an integer: ${value}`);
-    let rest = BigInt.asUintN(64, BigInt(value));
-    const bytes: number[] = [];
-    do {
-      const low = Number(rest & 0x7fn);
-      rest >>= 7n;
-      bytes.push(rest > 0n ? low | 0x80 : low);
-    } while (rest > 0n);
-    return this.push(Uint8Array.from(bytes));
-  }
-
-  private push(bytes: Uint8Array): this {
-    this.parts.push(bytes);
-    this.size += bytes.length;
-    return this;
-  }
-}
-
-function tensorMessage(tensor: Tensor): MessageWriter {
+function tensorMessage(tensor: Tensor): ProtoWriter {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.data.length) {
     throw new RangeError(`tensor ${tensor.name}: dims ${tensor.dims.join('×')} do not match ${tensor.data.length} values`);
   }
-  const writer = new MessageWriter();
+  const writer = new ProtoWriter();
   if (tensor.dims.length > 0) writer.packedInts(1, tensor.dims);
   writer.int(2, DATA_TYPE[tensor.type]).string(8, tensor.name);
   // raw_data is little-endian, like typed arrays on every platform Node runs on.
@@ -149,8 +76,8 @@ function tensorMessage(tensor: Tensor): MessageWriter {
 /** AttributeProto.AttributeType numbers. */
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, tensor: 4, ints: 7 } as const;
 
-function attributeMessage(name: string, attribute: Attribute): MessageWriter {
-  const writer = new MessageWriter().string(1, name).int(20, ATTRIBUTE_TYPE[attribute.kind]);
+function attributeMessage(name: string, attribute: Attribute): ProtoWriter {
+  const writer = new ProtoWriter().string(1, name).int(20, ATTRIBUTE_TYPE[attribute.kind]);
   switch (attribute.kind) {
     case 'float':
       return writer.float(2, attribute.value);
@@ -165,8 +92,8 @@ function attributeMessage(name: string, attribute: Attribute): MessageWriter {
   }
 }
 
-function nodeMessage(node: Node): MessageWriter {
-  const writer = new MessageWriter();
+function nodeMessage(node: Node): ProtoWriter {
+  const writer = new ProtoWriter();
   for (const input of node.inputs) writer.string(1, input);
   for (const output of node.outputs) writer.string(2, output);
   if (node.name) writer.string(3, node.name);
@@ -175,21 +102,21 @@ function nodeMessage(node: Node): MessageWriter {
   return writer;
 }
 
-function valueInfoMessage(info: ValueInfo): MessageWriter {
-  const shape = new MessageWriter();
+function valueInfoMessage(info: ValueInfo): ProtoWriter {
+  const shape = new ProtoWriter();
   for (const dim of info.shape) {
-    const dimension = new MessageWriter();
+    const dimension = new ProtoWriter();
     if (typeof dim === 'number') dimension.int(1, dim);
     else dimension.string(2, dim);
     shape.message(1, dimension);
   }
-  const tensorType = new MessageWriter().int(1, DATA_TYPE[info.type]).message(2, shape);
-  const type = new MessageWriter().message(1, tensorType);
-  return new MessageWriter().string(1, info.name).message(2, type);
+  const tensorType = new ProtoWriter().int(1, DATA_TYPE[info.type]).message(2, shape);
+  const type = new ProtoWriter().message(1, tensorType);
+  return new ProtoWriter().string(1, info.name).message(2, type);
 }
 
-function graphMessage(graph: Graph): MessageWriter {
-  const writer = new MessageWriter();
+function graphMessage(graph: Graph): ProtoWriter {
+  const writer = new ProtoWriter();
   for (const node of graph.nodes) writer.message(1, nodeMessage(node));
   writer.string(2, graph.name);
   for (const tensor of graph.initializers) writer.message(5, tensorMessage(tensor));
@@ -200,13 +127,13 @@ function graphMessage(graph: Graph): MessageWriter {
 
 /** Serialises a model to the bytes of an .onnx file. */
 export function encodeModel(model: Model): Uint8Array {
-  const writer = new MessageWriter()
+  const writer = new ProtoWriter()
     .int(1, IR_VERSION)
     .string(2, model.producer)
     .message(7, graphMessage(model.graph))
-    .message(8, new MessageWriter().string(1, '').int(2, model.opset));
+    .message(8, new ProtoWriter().string(1, '').int(2, model.opset));
   for (const [key, value] of Object.entries(model.metadata ?? {})) {
-    writer.message(14, new MessageWriter().string(1, key).string(2, value));
+    writer.message(14, new ProtoWriter().string(1, key).string(2, value));
   }
   return writer.finish();
 }
