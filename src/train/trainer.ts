@@ -165,9 +165,16 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
   return result;
 }
 
+/**
+ * Clips per forward/backward slice. A batch runs in slices whose gradients are averaged (the same
+ * values as one pass): the paper model needs about 1.9 GiB per 16 clips, and the wasm backend has
+ * a 4 GiB heap, so the default batch of 128 cannot run in one pass there.
+ */
+const MICRO_BATCH = 16;
+
 /** One optimiser step; returns the batch's losses and code-usage entropies. */
 function trainStep(model: VQVAE2, adam: Adam, mel: tf.Tensor3D, latentLossWeight: number, lr: number, beta1: number) {
-  const out = model.lossAndGradients(mel, latentLossWeight);
+  const out = model.lossAndGradients(mel, latentLossWeight, MICRO_BATCH);
   adam.apply(Object.fromEntries(out.grads), lr, beta1);
   model.renormaliseCodebooks();
   const metrics = {
