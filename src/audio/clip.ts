@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import wavefile from 'wavefile';
 import { UserError } from '../errors.js';
+import { readUserFile } from '../util/read-file.js';
 
 /** Clips are 2**17 samples (8.192 s) at 16 kHz, the length the original chose from the crawl's length histogram. */
 export const SAMPLE_RATE = 16000;
@@ -41,12 +41,7 @@ export function decodeWav(bytes: Uint8Array, name: string): Float32Array {
 }
 
 export function readWav(path: string): Float32Array {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const bytes = readUserFile(path);
   return decodeWav(bytes, path);
 }
 

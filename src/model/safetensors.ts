@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
+import { readUserFile } from '../util/read-file.js';
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header
@@ -67,12 +67,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
 }
 
 export function readSafetensors(path: string): { tensors: TensorMap; metadata: Record<string, string> } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const bytes = readUserFile(path);
   return parseSafetensors(bytes, path);
 }
 
