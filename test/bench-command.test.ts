@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { runBoiler } from './helpers/cli.js';
 import { fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'boiler-bench-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = scratchDir('boiler-bench-');
 
 interface BenchJson {
   machine: string;

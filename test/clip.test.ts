@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import wavefile from 'wavefile';
 import { CLIP_SAMPLES, fitClip, loadClip, readWav } from '../src/audio/clip.js';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { FIXTURES } from './helpers/cli.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
 
@@ -39,7 +39,7 @@ test('a silent, empty or all-negative clip gives finite samples, never NaN or In
 });
 
 test('a wav of another rate, channel count or depth is rejected by name, pointing at boiler convert', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-clip-'));
+  const dir = scratchDir('boiler-clip-');
   const cases: [string, number, number, string][] = [
     ['stereo.wav', 2, 16000, '16'],
     ['rate.wav', 1, 44100, '16'],

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeWav, SAMPLE_RATE } from '../src/audio/clip.js';
 import { convertDirectory, planConversion } from '../src/audio/convert.js';
@@ -11,21 +10,15 @@ import { locateFfmpeg } from '../src/audio/ffmpeg.js';
 import { convertFile } from '../src/audio/transcode.js';
 import { readWavHeader } from '../src/audio/wav-header.js';
 import { BOILER, FIXTURES, runBoiler } from './helpers/cli.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const FFMPEG = locateFfmpeg().path;
 const MEDIA = join(FIXTURES, 'media');
 const BAD = join(FIXTURES, 'bad');
 const BAD_INPUTS = ['corrupt.mp4', 'empty.mp3', 'not-media.mp3', 'video-only.mp4'];
 
-const scratches: string[] = [];
-after(() => {
-  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
-});
-
 function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-convert-'));
-  scratches.push(dir);
-  return dir;
+  return scratchDir('boiler-convert-');
 }
 
 /**

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runBoiler } from './helpers/cli.js';
+import { scratchDir } from './helpers/scratch.js';
 
 interface DemoJson {
   modelDir: string;
@@ -11,7 +11,7 @@ interface DemoJson {
 }
 
 test('boiler demo runs convert → train → index → query offline, and a noise clip’s neighbours are the noise clips', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'boiler-demo-test-'));
+  const work = scratchDir('boiler-demo-test-');
   const result = await runBoiler(['demo', '--work-dir', work, '--json'], { timeoutMs: 300_000 });
   assert.equal(result.code, 0, result.stderr);
   for (const stage of ['convert', 'train', 'index', 'query']) assert.match(result.stderr, new RegExp(`^demo ${stage}: `, 'm'));

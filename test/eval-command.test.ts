@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { EvaluationReport } from '../src/eval/evaluate.js';
 import { runBoiler } from './helpers/cli.js';
 import { fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
+import { scratchDir } from './helpers/scratch.js';
 
 /**
  * The fixtures are four classes of clearly different sounds (tone, noise, beat, sweep; 3 clips
  * each), indexed with the reference checkpoint's encoder. Labelled by class, MFCC statistics
  * must find a clip's classmates far more often than random directions do.
  */
-const root = mkdtempSync(join(tmpdir(), 'boiler-eval-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = scratchDir('boiler-eval-');
 let wavDir: string;
 let modelDir: string;
 let labelsFile: string;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'boiler-ffmpeg-'));
+const dir = scratchDir('boiler-ffmpeg-');
 const fake = join(dir, 'ffmpeg');
 writeFileSync(fake, '#!/bin/sh\necho fake\n');
 chmodSync(fake, 0o755);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { loadClip } from '../src/audio/clip.js';
 import { readManifest } from '../src/search/manifest.js';
@@ -12,9 +11,9 @@ import { ModelIndex } from '../src/search/model-index.js';
 import { parseTensorLine } from '../src/search/projector.js';
 import { BOILER, runBoiler } from './helpers/cli.js';
 import { REFERENCE_CHECKPOINT, copiesOf, fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'boiler-index-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = scratchDir('boiler-index-');
 let wavDir: string;
 before(async () => {
   wavDir = await fixtureWavs(root);

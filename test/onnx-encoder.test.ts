@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { CLIP_SAMPLES, loadClip } from '../src/audio/clip.js';
 import { logMel } from '../src/audio/mel.js';
 import { UserError } from '../src/errors.js';
@@ -12,6 +11,7 @@ import { encodeModel } from '../src/model/onnx/proto.js';
 import { OnnxEncoder } from '../src/model/onnx/runtime.js';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { assertCodesAgree, assertCosines, runDebug } from './onnx/compare.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
 const weights = readSafetensors(join(REFERENCE, 'vqvae_reference.safetensors')).tensors;
@@ -25,8 +25,7 @@ const REFERENCE_EMBEDDING: Record<EncoderName, string> = {
   MeanFreqTopVQVAE: 'mean_freq_t',
 };
 
-const scratch = mkdtempSync(join(tmpdir(), 'boiler-onnx-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('boiler-onnx-');
 
 test('the ONNX log-mel matches the original Audio2Mel and the float64 frontend (1e-4 above 1e-3, float32 noise below)', async () => {
   const { log_mel } = await runDebug(weights, 'BagTopVQVAE', input, CLIPS);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors, type TensorMap } from '../src/model/safetensors.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
 
@@ -22,7 +22,7 @@ test('write then read gives the same tensors and metadata, byte for byte on re-e
     ['a.weight', { dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }],
     ['ids', { dtype: 'I64', shape: [2], data: BigInt64Array.from([7n, -1n]) }],
   ]);
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-st-'));
+  const dir = scratchDir('boiler-st-');
   const path = join(dir, 'x.safetensors');
   writeSafetensors(path, tensors, { step: '3' });
   assert.deepEqual(readdirSync(dir), ['x.safetensors'], 'no temporary file left');
@@ -34,7 +34,7 @@ test('write then read gives the same tensors and metadata, byte for byte on re-e
 });
 
 test('truncated or garbage files are clear errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-st-'));
+  const dir = scratchDir('boiler-st-');
   const good = encodeSafetensors(new Map([['w', { dtype: 'F32', shape: [4], data: new Float32Array(4) }]]));
   const cut = join(dir, 'cut.safetensors');
   writeFileSync(cut, good.subarray(0, good.length - 3));

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { modelFile } from '../src/search/model-dir.js';
 import { FIXTURES, runBoiler } from './helpers/cli.js';
 import { referenceModelDir } from './helpers/model-dir.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'boiler-query-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = scratchDir('boiler-query-');
 let modelDir: string;
 before(async () => {
   modelDir = await referenceModelDir(root);

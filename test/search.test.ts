@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { calibrateSearch, TARGET_RECALL } from '../src/search/calibrate.js';
 import { clipIdentity, readCrawlPermalinks } from '../src/search/coub.js';
 import type { IndexParameters } from '../src/search/manifest.js';
@@ -13,9 +12,9 @@ import { parseTensorLine, tensorLine } from '../src/search/projector.js';
 import { checkQueryVector, parseEmbeddingJson } from '../src/search/query-vector.js';
 import { VectorIndex, type GraphParameters } from '../src/search/vector-index.js';
 import { bagOfCodesVectors, randomUnitVectors } from './helpers/random-vectors.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'boiler-search-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('boiler-search-');
 
 const GRAPH: GraphParameters = { m: 16, efConstruction: 200 };
 const PARAMETERS: IndexParameters = { space: 'cosine', ...GRAPH, batchSize: 32 };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
@@ -9,8 +8,9 @@ import { FIXTURES } from './helpers/cli.js';
 import { referenceModelDir } from './helpers/model-dir.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';
 import { startServe, type ServeProcess } from './helpers/serve.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'boiler-serve-'));
+const root = scratchDir('boiler-serve-');
 let modelDir: string;
 let server: ServeProcess;
 before(async () => {
@@ -19,7 +19,6 @@ before(async () => {
 });
 after(async () => {
   server?.child.kill('SIGKILL');
-  rmSync(root, { recursive: true, force: true });
 });
 
 interface Match {

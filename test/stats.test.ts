@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import wavefile from 'wavefile';
 import { CLIP_SAMPLES, readWav } from '../src/audio/clip.js';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
 import { clipStats, type ClipStats } from '../src/audio/stats.js';
 import { runBoiler } from './helpers/cli.js';
+import { scratchDir } from './helpers/scratch.js';
 
 function writeWav(path: string, channels: number, rate: number, bitDepth: string, frames: number): void {
   const channel = () => Array.from({ length: frames }, (_, i) => Math.round(1000 * Math.sin(i / 10)));
@@ -22,15 +22,8 @@ function writeWav(path: string, channels: number, rate: number, bitDepth: string
  * long, one with a LIST chunk before its data (as ffmpeg writes by default), and files training
  * rejects; plus things that are not clips of the directory (a subfolder, a temporary file).
  */
-const scratches: string[] = [];
-after(() => {
-  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
-});
-
 function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratches.push(dir);
-  return dir;
+  return scratchDir(prefix);
 }
 
 function knownSet(): string {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLIP_SAMPLES } from '../src/audio/clip.js';
@@ -11,6 +10,7 @@ import { FIXTURES, runBoiler } from './helpers/cli.js';
 import { fixtureWavs } from './helpers/wavs.js';
 import { referenceOutputs, referenceWeights } from './model/reference.js';
 import { assertCosines } from './onnx/compare.js';
+import { scratchDir } from './helpers/scratch.js';
 
 test('the TensorFlow.js encoder reproduces the original BagTop embeddings from wavs', async () => {
   const expected = referenceOutputs();
@@ -23,7 +23,7 @@ test('the TensorFlow.js encoder reproduces the original BagTop embeddings from w
 
 test('a model directory holds the encoder’s TensorFlow.js form, and queries through it answer as the ONNX encoder does', async () => {
   const wavs = await fixtureWavs();
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-tfjs-enc-'));
+  const dir = scratchDir('boiler-tfjs-enc-');
   const checkpoint = join(dir, 'vqvae_001.safetensors');
   const model = createVQVAE2('tiny', 3);
   writeSafetensors(checkpoint, model.stateDict());

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
 import { EventWriter, crc32c } from '../src/train/tensorboard.js';
 import { encodeGrayPng } from '../src/util/png.js';
+import { scratchDir } from './helpers/scratch.js';
 
 /** Reads TFRecord framing back, checking both masked CRCs. */
 function readRecords(bytes: Buffer): Buffer[] {
@@ -60,7 +60,7 @@ test('crc32c matches the standard check value', () => {
 });
 
 test('event files hold a version record, then scalars and images TensorBoard can read', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-tb-'));
+  const dir = scratchDir('boiler-tb-');
   const writer = new EventWriter(dir);
   writer.scalars(7, { 'loss/recon': 0.25, lr: 1e-4 });
   const png = encodeGrayPng(Uint8Array.from([0, 128, 255, 64, 32, 16]), 3, 2);
@@ -84,7 +84,7 @@ test('the PNG encoder writes pixels that ffmpeg decodes back unchanged', () => {
   const width = 5;
   const height = 3;
   const pixels = Uint8Array.from({ length: width * height }, (_, i) => (i * 17) % 256);
-  const dir = mkdtempSync(join(tmpdir(), 'boiler-png-'));
+  const dir = scratchDir('boiler-png-');
   const path = join(dir, 'x.png');
   writeFileSync(path, encodeGrayPng(pixels, width, height));
   const decoded = execFileSync(locateFfmpeg().path, ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { BOILER, runBoiler } from './helpers/cli.js';
 import { fixtureWavs } from './helpers/wavs.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
 /** 12 fixture clips in batches of 4: three steps an epoch. */
@@ -25,7 +25,7 @@ function weights(path: string): Map<string, number[]> {
 
 test('train --preset tiny writes per-epoch checkpoints, metrics and TensorBoard events', async () => {
   const wavs = await fixtureWavs();
-  const save = mkdtempSync(join(tmpdir(), 'boiler-train-'));
+  const save = scratchDir('boiler-train-');
   const result = await runBoiler(['train', '--wav-dir', wavs, '--save-path', save, '--epochs', '2', '--json', ...SMOKE]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /^backend: (wasm|cpu|tensorflow)/m);
@@ -47,8 +47,8 @@ test('train --preset tiny writes per-epoch checkpoints, metrics and TensorBoard 
 
 test('a run stopped after an epoch and run again follows the uninterrupted loss curve exactly', async () => {
   const wavs = await fixtureWavs();
-  const whole = mkdtempSync(join(tmpdir(), 'boiler-train-'));
-  const split = mkdtempSync(join(tmpdir(), 'boiler-train-'));
+  const whole = scratchDir('boiler-train-');
+  const split = scratchDir('boiler-train-');
   const args = (save: string) => ['train', '--wav-dir', wavs, '--save-path', save, '--epochs', '2', ...SMOKE];
   assert.equal((await runBoiler(args(whole))).code, 0);
   assert.equal((await runBoiler([...args(split), '--max-steps', '3'])).code, 0);
@@ -62,7 +62,7 @@ test('a run stopped after an epoch and run again follows the uninterrupted loss 
 
 test('killed with SIGKILL mid-run, training loses at most the epoch it was in', async () => {
   const wavs = await fixtureWavs();
-  const save = mkdtempSync(join(tmpdir(), 'boiler-train-'));
+  const save = scratchDir('boiler-train-');
   const args = [BOILER, 'train', '--wav-dir', wavs, '--save-path', save, '--epochs', '3', ...SMOKE];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   // Kill as soon as the first epoch's checkpoint exists, mid-way through the second.
@@ -86,8 +86,8 @@ test('killed with SIGKILL mid-run, training loses at most the epoch it was in', 
 
 test('bad inputs get one clear line and exit 1', async () => {
   const wavs = await fixtureWavs();
-  const empty = mkdtempSync(join(tmpdir(), 'boiler-empty-'));
-  const save = mkdtempSync(join(tmpdir(), 'boiler-train-'));
+  const empty = scratchDir('boiler-empty-');
+  const save = scratchDir('boiler-train-');
   const cases: [string[], RegExp][] = [
     [['--wav-dir', empty], /no \.wav files in .*boiler convert/],
     [['--wav-dir', join(empty, 'missing')], /missing is not a directory: pass the directory that boiler convert wrote/],

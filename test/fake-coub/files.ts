@@ -1,14 +1,14 @@
 /** Reading back what a crawl left in its --out directory. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManifestEntry } from '../../src/crawl/manifest.js';
 import { expectedAudio } from './catalog.js';
 import { mediaBytes, type FakeCoubSpec } from './server.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 export function temporaryDir(): string {
-  return mkdtempSync(join(tmpdir(), 'boiler-crawl-'));
+  return scratchDir('boiler-crawl-');
 }
 
 export function readManifest(out: string): ManifestEntry[] {
