@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
-import { FIXTURES } from './helpers/cli.js';
+import { FIXTURES, runBoiler } from './helpers/cli.js';
 import { referenceModelDir } from './helpers/model-dir.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';
 import { startServe, type ServeProcess } from './helpers/serve.js';
@@ -203,4 +203,67 @@ test('a model directory without encoder.onnx serves embeddings and answers uploa
   } finally {
     own.child.kill('SIGKILL');
   }
+});
+
+/** The pids of a process's children (Linux). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+}
+
+async function until(what: string, ready: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('--workers', () => {
+  test('N worker processes share the port; one that dies is replaced; SIGTERM stops them all and exits 0', async () => {
+    const pool = await startServe(['--model-dir', modelDir, '--workers', '2']);
+    const primary = pool.child.pid!;
+    try {
+      assert.match(pool.stderr(), /^serving 12 clips \(\d+ distinct 64-d BagTopVQVAE embeddings\) with 2 workers at http:\/\/127\.0\.0\.1:\d+ \(docs: /m);
+      const workers = childrenOf(primary);
+      assert.equal(workers.length, 2);
+      const ask = async () => {
+        const response = await fetch(pool.url + '/nearest?k=1', { method: 'POST', body: JSON.stringify({ embedding: tensorRow('tone-1.wav') }) });
+        assert.equal(response.status, 200);
+        return (await response.json()) as Match[];
+      };
+      assert.equal((await ask())[0].coub_id, 'tone-1.wav');
+      const upload = await fetch(pool.url + '/nearest/audio?k=1', { method: 'POST', body: readFileSync(join(FIXTURES, 'media', 'sweep-1.ogg')) });
+      assert.equal(upload.status, 200, 'a worker embeds uploads too');
+
+      process.kill(workers[0], 'SIGKILL');
+      await until('a replacement worker', () => /serves in its place/.test(pool.stderr()));
+      const replaced = childrenOf(primary);
+      assert.equal(replaced.length, 2);
+      assert.ok(!replaced.includes(workers[0]));
+      const replacement = replaced.find((pid) => pid !== workers[1])!;
+      assert.match(pool.stderr(), new RegExp(`^worker ${workers[0]} exited \\(SIGKILL\\): starting another\nworker ${replacement} serves in its place$`, 'm'));
+      for (let i = 0; i < 8; i++) assert.equal((await ask())[0].coub_id, 'tone-1.wav');
+
+      const live = childrenOf(primary);
+      pool.child.kill('SIGTERM');
+      assert.equal(await pool.exited, 0, pool.stderr());
+      assert.match(pool.stderr(), /SIGTERM: finishing requests in flight\nstopped\n$/);
+      for (const pid of live) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+    } finally {
+      pool.child.kill('SIGKILL');
+    }
+  });
+
+  test('a port in use stops the workers and the primary with one reason, exit 1', async () => {
+    const busy = await startServe(['--model-dir', modelDir]);
+    try {
+      const { port } = new URL(busy.url);
+      const result = await runBoiler(['serve', '--model-dir', modelDir, '--port', port, '--workers', '2']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^boiler: 127\\.0\\.0\\.1:${port} is in use by another program: choose another --port \\(0 picks a free one\\)$`, 'm'));
+      assert.match(result.stderr, /^boiler: a server worker exited \(code 1\) before it listened; its error is above$/m);
+    } finally {
+      busy.child.kill('SIGKILL');
+    }
+  });
 });

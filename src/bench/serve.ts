@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelDirWriter } from '../search/model-dir-writer.js';
@@ -19,14 +20,20 @@ import type { BenchResult } from './result.js';
 const BOILER = fileURLToPath(new URL('../../bin/boiler', import.meta.url));
 export const SERVE_PLAN = { clips: 10_000, dimension: 64, connections: [1, 8, 32], seconds: 4, warmUpSeconds: 1, queries: 200 };
 
+/** One server process, and one per core (`--workers`), compared in the same run. */
+export function workerCounts(): number[] {
+  return [...new Set([1, availableParallelism()])];
+}
+
 export interface RunningServer {
   url: URL;
   stop(): Promise<void>;
 }
 
-/** Starts `boiler serve` on a free loopback port and waits until it says where it listens. */
-export function startServer(modelDir: string): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, [BOILER, 'serve', '--model-dir', modelDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Starts `boiler serve` (with `workers` processes) on a free loopback port and waits until it says where it listens. */
+export function startServer(modelDir: string, workers = 1): Promise<RunningServer> {
+  const args = [BOILER, 'serve', '--model-dir', modelDir, '--port', '0', '--workers', String(workers)];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   return new Promise((resolve, reject) => {
@@ -76,58 +83,71 @@ export interface ServeBenchOptions {
 
 export async function benchServe(options: ServeBenchOptions = {}): Promise<BenchResult> {
   const scratch = options.modelDir ? undefined : mkdtempSync(join(tmpdir(), 'boiler-bench-serve-'));
-  const results: LoadResult[] = [];
+  const results: (LoadResult & { workers: number })[] = [];
   let described: string;
   try {
     const modelDir = options.modelDir ?? scratch!;
     const queries = options.modelDir ? ownQueries(modelDir) : randomModelDir(modelDir);
     const { manifest } = ModelIndex.open(modelDir);
     described = `${manifest.count} clips, ${manifest.dimension}-d, search ${manifest.search.method === 'exact' ? 'exact' : `graph ef ${manifest.search.ef}`}`;
-    const server = await startServer(modelDir);
-    try {
-      const requests = queries.map((q) => postRequest(new URL('/nearest?k=10', server.url), JSON.stringify({ embedding: Array.from(q) })));
-      await runLoad(server.url, requests, 8, SERVE_PLAN.warmUpSeconds); // JIT, caches
-      for (const connections of SERVE_PLAN.connections) {
-        options.log?.(`serve: ${connections} connection(s) for ${SERVE_PLAN.seconds} s (${described})`);
-        results.push(await runLoad(server.url, requests, connections, SERVE_PLAN.seconds));
+    for (const workers of workerCounts()) {
+      const server = await startServer(modelDir, workers);
+      try {
+        const requests = queries.map((q) => postRequest(new URL('/nearest?k=10', server.url), JSON.stringify({ embedding: Array.from(q) })));
+        await runLoad(server.url, requests, 8, SERVE_PLAN.warmUpSeconds); // JIT, caches
+        for (const connections of SERVE_PLAN.connections) {
+          options.log?.(`serve: ${workerLabel(workers)}, ${connections} connection(s) for ${SERVE_PLAN.seconds} s (${described})`);
+          results.push({ workers, ...(await runLoad(server.url, requests, connections, SERVE_PLAN.seconds)) });
+        }
+      } finally {
+        await server.stop();
       }
-    } finally {
-      await server.stop();
     }
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
-  const byConnections = (value: (r: LoadResult) => number) => results.map((r) => ({ x: r.connections, y: value(r) }));
+  const byConnections = (workers: number, value: (r: LoadResult) => number) =>
+    results.filter((r) => r.workers === workers).map((r) => ({ x: r.connections, y: value(r) }));
+  const perWorkers = (series: (workers: number) => { name: string; points: { x: number; y: number }[] }[]) => workerCounts().flatMap(series);
   return {
     name: 'serve',
-    columns: ['connections', 'seconds', 'requests', 'req_per_s', 'p50_ms', 'p90_ms', 'p99_ms', 'errors'],
-    rows: results.map((r) => [r.connections, r.seconds, r.requests, r.requestsPerSecond, r.p50Ms, r.p90Ms, r.p99Ms, r.errors]),
+    columns: ['workers', 'connections', 'seconds', 'requests', 'req_per_s', 'p50_ms', 'p90_ms', 'p99_ms', 'errors'],
+    rows: results.map((r) => [r.workers, r.connections, r.seconds, r.requests, r.requestsPerSecond, r.p50Ms, r.p90Ms, r.p99Ms, r.errors]),
     chart: {
       title: `boiler serve: POST /nearest?k=10 over loopback (${described})`,
       note: machineNote(),
       panels: [
-        { title: 'throughput', xLabel: 'keep-alive connections', yLabel: 'requests/s', logX: true, series: [{ name: 'req/s', points: byConnections((r) => r.requestsPerSecond) }] },
+        {
+          title: 'throughput',
+          xLabel: 'keep-alive connections',
+          yLabel: 'requests/s',
+          logX: true,
+          series: perWorkers((w) => [{ name: `req/s, ${workerLabel(w)}`, points: byConnections(w, (r) => r.requestsPerSecond) }]),
+        },
         {
           title: 'latency',
           xLabel: 'keep-alive connections',
           yLabel: 'ms',
           logX: true,
           logY: true,
-          series: [
-            { name: 'p50', points: byConnections((r) => r.p50Ms) },
-            { name: 'p90', points: byConnections((r) => r.p90Ms) },
-            { name: 'p99', points: byConnections((r) => r.p99Ms) },
-          ],
+          series: perWorkers((w) => [
+            { name: `p50, ${workerLabel(w)}`, points: byConnections(w, (r) => r.p50Ms) },
+            { name: `p99, ${workerLabel(w)}`, points: byConnections(w, (r) => r.p99Ms) },
+          ]),
         },
       ],
     },
     summary: [
-      `${described}:`,
+      `${described} (target: ≥ 5,000 req/s at p99 < 10 ms):`,
       ...results.map(
         (r) =>
-          `  ${String(r.connections).padStart(2)} connection(s): ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+          `  ${workerLabel(r.workers).padEnd(9)} ${String(r.connections).padStart(2)} connection(s): ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
           `p50 ${r.p50Ms.toFixed(2)} ms  p90 ${r.p90Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.requests} requests, ${r.errors} errors)`,
       ),
     ],
   };
+}
+
+function workerLabel(workers: number): string {
+  return workers === 1 ? '1 worker' : `${workers} workers`;
 }

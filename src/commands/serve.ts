@@ -1,11 +1,14 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
-import { action, integerIn, positiveNumber } from '../cli/context.js';
+import { action, integerIn, positiveNumber, type CommandContext } from '../cli/context.js';
+import { ExitCode } from '../errors.js';
 import { MediaEmbedder } from '../search/media-embedder.js';
 import { modelFile, resolveModelDir } from '../search/model-dir.js';
 import { ModelIndex } from '../search/model-index.js';
 import { startServer } from '../server/server.js';
+import { startWorkers } from '../server/workers.js';
 
 interface ServeCommandOptions {
   modelDir?: string;
@@ -13,19 +16,78 @@ interface ServeCommandOptions {
   port: number;
   maxUploadMb: number;
   ffmpeg?: string;
+  workers: number;
 }
 
-/** Resolves on the first SIGTERM or SIGINT, with its name. */
+/**
+ * Resolves on the first SIGTERM or SIGINT, with its name; a second one stops the process at once.
+ * A cluster worker stops on SIGTERM only: Ctrl-C reaches the whole process group, and the primary
+ * turns it into one SIGTERM per worker.
+ */
 function stopSignal(): Promise<string> {
+  const signals: NodeJS.Signals[] = cluster.isWorker ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'];
+  if (cluster.isWorker) process.on('SIGINT', () => undefined);
   return new Promise((resolve) => {
     const stop = (signal: string) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
+      for (const s of signals) process.off(s, stop);
       resolve(signal);
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    for (const signal of signals) process.on(signal, stop);
   });
+}
+
+function noEncoderLine(modelDir: string): string {
+  return `${modelDir} has no encoder.onnx: POST /nearest/audio will answer 503 (run boiler index to write it)`;
+}
+
+function servingLine(index: ModelIndex, url: string, workers: number): string {
+  const { count, distinct, encoder, dimension } = index.manifest;
+  const by = workers > 1 ? ` with ${workers} workers` : '';
+  return `serving ${count} clips (${distinct} distinct ${dimension}-d ${encoder} embeddings)${by} at ${url} (docs: ${url}/docs)`;
+}
+
+/** The primary of `--workers N`: checks the model directory once, then runs and supervises the workers. */
+async function superviseWorkers(modelDir: string, options: ServeCommandOptions, context: CommandContext): Promise<number> {
+  const stopped = stopSignal();
+  const index = ModelIndex.open(modelDir);
+  // What a worker would stop on, found here once: each would print it.
+  if (existsSync(modelFile(modelDir, 'encoder'))) locateFfmpeg(options.ffmpeg);
+  else context.info(noEncoderLine(modelDir));
+  const pool = await startWorkers(options.workers, context.info);
+  context.info(servingLine(index, pool.url, options.workers));
+  const signal = await stopped;
+  context.info(`${signal}: finishing requests in flight`);
+  const clean = await pool.stop();
+  context.info(clean ? 'stopped' : 'stopped (some worker did not exit cleanly)');
+  return clean ? ExitCode.ok : ExitCode.userError;
+}
+
+/** One server in this process: the whole of `boiler serve`, or one of its workers. */
+async function serveOne(modelDir: string, options: ServeCommandOptions, context: CommandContext): Promise<void> {
+  // A worker leaves the user-facing lines to the primary and tags what it logs.
+  const worker = cluster.isWorker;
+  const log = worker ? (line: string) => context.info(`worker ${process.pid}: ${line}`) : context.info;
+  const stopped = stopSignal();
+  const index = ModelIndex.open(modelDir);
+  const embedder = existsSync(modelFile(modelDir, 'encoder')) ? await MediaEmbedder.open(modelDir, locateFfmpeg(options.ffmpeg).path) : undefined;
+  if (!embedder && !worker) context.info(noEncoderLine(modelDir));
+  const server = await startServer({
+    index,
+    embedder,
+    host: options.host,
+    port: options.port,
+    maxUploadBytes: Math.round(options.maxUploadMb * (1 << 20)),
+    log,
+  });
+  if (worker) {
+    await stopped;
+  } else {
+    context.info(servingLine(index, server.url, 1));
+    context.info(`${await stopped}: finishing requests in flight`);
+  }
+  await server.close();
+  await embedder?.close();
+  if (!worker) context.info('stopped');
 }
 
 /** `boiler serve`: the HTTP API over a model directory until SIGTERM, which drains requests in flight. */
@@ -37,35 +99,25 @@ export function serveCommand(program: Command): Command {
     .option('--port <n>', 'port to listen on (0: any free port)', integerIn(0, 65535), 8000)
     .option('--max-upload-mb <n>', 'largest media upload POST /nearest/audio accepts, in MiB', positiveNumber, 20)
     .option('--ffmpeg <path>', 'ffmpeg binary for uploads (default: BOILER_FFMPEG, PATH, then the bundled one)')
+    .option('--workers <n>', 'server processes sharing the port, each with the index loaded (as uvicorn --workers)', integerIn(1, 256), 1)
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  $ boiler serve --model-dir save/vqvae_010/BagTopVQVAE\n' +
-        '  $ BOILER_MODEL_DIR=save/vqvae_010/BagTopVQVAE boiler serve --host 0.0.0.0 --port 8080\n' +
+        '  $ BOILER_MODEL_DIR=save/vqvae_010/BagTopVQVAE boiler serve --host 0.0.0.0 --port 8080 --workers 4\n' +
         "  $ curl -s 'http://127.0.0.1:8000/nearest/audio?k=5' --data-binary @clip.mp3\n",
     )
     .action(
       action<ServeCommandOptions>(program, async (_args, options, context) => {
         const modelDir = resolveModelDir(options.modelDir);
-        const stopped = stopSignal();
-        const index = ModelIndex.open(modelDir);
-        const embedder = existsSync(modelFile(modelDir, 'encoder')) ? await MediaEmbedder.open(modelDir, locateFfmpeg(options.ffmpeg).path) : undefined;
-        if (!embedder) context.info(`${modelDir} has no encoder.onnx: POST /nearest/audio will answer 503 (run boiler index to write it)`);
-        const server = await startServer({
-          index,
-          embedder,
-          host: options.host,
-          port: options.port,
-          maxUploadBytes: Math.round(options.maxUploadMb * (1 << 20)),
-          log: context.info,
-        });
-        const { count, distinct, encoder, dimension } = index.manifest;
-        context.info(`serving ${count} clips (${distinct} distinct ${dimension}-d ${encoder} embeddings) at ${server.url} (docs: ${server.url}/docs)`);
-        const signal = await stopped;
-        context.info(`${signal}: finishing requests in flight`);
-        await server.close();
-        await embedder?.close();
-        context.info('stopped');
+        if (cluster.isPrimary && options.workers > 1) return superviseWorkers(modelDir, options, context);
+        if (!cluster.isWorker) return serveOne(modelDir, options, context);
+        try {
+          return await serveOne(modelDir, options, context);
+        } finally {
+          // The channel to the primary would keep a worker alive, after an error too.
+          cluster.worker?.disconnect();
+        }
       }),
     );
 }

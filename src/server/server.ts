@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
-import { describeError } from '../errors.js';
+import { describeError, UserError } from '../errors.js';
 import type { MediaEmbedder } from '../search/media-embedder.js';
 import type { ModelIndex } from '../search/model-index.js';
 import { readBody } from './body.js';
@@ -111,7 +111,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenError(error, options.host, options.port)));
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
@@ -132,4 +132,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     },
   };
+}
+
+/** Why the server cannot listen, said as what to change; other errors stay as they are. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new UserError(`${host}:${port} is in use by another program: choose another --port (0 picks a free one)`);
+    case 'EACCES':
+      return new UserError(`not allowed to listen on ${host}:${port} (ports below 1024 need privileges): choose another --port`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new UserError(`${host} is not an address of this machine: choose another --host (127.0.0.1, or 0.0.0.0 for every interface)`);
+    default:
+      return error;
+  }
 }
