@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { action, integerIn, positiveNumber, type CommandContext } from '../cli/context.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { MediaEmbedder } from '../search/media-embedder.js';
 import { modelFile, resolveModelDir } from '../search/model-dir.js';
 import { ModelIndex } from '../search/model-index.js';
 import { startServer } from '../server/server.js';
-import { startWorkers } from '../server/workers.js';
+import { reportStartError, startWorkers } from '../server/workers.js';
 
 interface ServeCommandOptions {
   modelDir?: string;
@@ -114,6 +114,10 @@ export function serveCommand(program: Command): Command {
         if (!cluster.isWorker) return serveOne(modelDir, options, context);
         try {
           return await serveOne(modelDir, options, context);
+        } catch (error) {
+          if (!(error instanceof UserError)) throw error;
+          await reportStartError(error.message);
+          return ExitCode.userError;
         } finally {
           // The channel to the primary would keep a worker alive, after an error too.
           cluster.worker?.disconnect();

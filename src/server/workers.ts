@@ -16,14 +16,27 @@ function urlOf({ address, port }: Address): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/** What a worker that cannot start tells the primary, so that the reason is printed once, not once per worker. */
+export function reportStartError(message: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send({ startError: message }, undefined, {}, () => resolve());
+  });
+}
+
+function startErrorOf(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null || !('startError' in message)) return undefined;
+  return typeof message.startError === 'string' ? message.startError : undefined;
+}
+
 /**
  * Runs `count` cluster workers, each executing this process's own command line: the serve command
  * sees `cluster.isWorker` and serves. They share one listening socket, from which the primary
  * hands connections out in turn, so that each worker's event loop (JSON, HTTP, search) takes a
  * share of the load, as the original's `uvicorn --workers N` did.
  *
- * Resolves once every worker listens. A worker that exits before that has printed its own error
- * line; the others are stopped and this rejects. A worker that dies later is replaced, once: a
+ * Resolves once every worker listens. When a worker exits before that, the others are stopped and
+ * this rejects with the reason the worker reported (reportStartError). A worker that dies later is replaced, once: a
  * replacement that cannot start either is reported, and the rest serve on.
  */
 export function startWorkers(count: number, log: (line: string) => void): Promise<WorkerPool> {
@@ -32,6 +45,7 @@ export function startWorkers(count: number, log: (line: string) => void): Promis
   let url = '';
   let started = false;
   let stopping = false;
+  let startError: string | undefined;
 
   const stop = async (): Promise<boolean> => {
     stopping = true;
@@ -53,13 +67,16 @@ export function startWorkers(count: number, log: (line: string) => void): Promis
           resolve({ url, stop });
         }
       });
+      worker.on('message', (message: unknown) => {
+        startError ??= startErrorOf(message);
+      });
       worker.once('exit', (code, signal) => {
         exits.delete(worker);
         const wasListening = listening.delete(worker);
         if (stopping) return;
         const how = signal ?? `code ${code}`;
         if (!started) {
-          void stop().then(() => reject(new UserError(`a server worker exited (${how}) before it listened; its error is above`)));
+          void stop().then(() => reject(new UserError(startError ?? `a server worker exited (${how}) before it listened`)));
         } else if (wasListening) {
           log(`worker ${worker.process.pid} exited (${how}): starting another`);
           fork();
