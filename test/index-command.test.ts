@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -147,7 +147,7 @@ test('a run killed with SIGKILL mid-way keeps what it committed, and a rerun fin
   assert.ok(nearest.every((m) => m.coubId.startsWith('noise-') && m.distance === 0));
 });
 
-test('bad input is one line and exit 1: no wav dir, no checkpoint, a checkpoint that is not a VQ-VAE2, another checkpoint for the same directory', async () => {
+test('bad input is one line and exit 1: no wav dir, an empty one, no checkpoint, a checkpoint that is not a VQ-VAE2, another checkpoint for the same directory', async () => {
   const dir = scratch();
   const checkpoint = referenceCheckpointIn(dir);
   const noDir = await runBoiler(['index', '--wav-dir', join(dir, 'nope'), '--checkpoint', checkpoint]);
@@ -160,7 +160,13 @@ test('bad input is one line and exit 1: no wav dir, no checkpoint, a checkpoint 
   copyFileSync(new URL('../../shared/reference/expected.safetensors', import.meta.url), notVqvae);
   const wrong = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', notVqvae]);
   assert.equal(wrong.code, 1);
-  for (const result of [noDir, noCheckpoint, wrong]) assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  const emptyDir = join(dir, 'no-wavs');
+  mkdirSync(emptyDir);
+  const empty = await runBoiler(['index', '--wav-dir', emptyDir, '--checkpoint', checkpoint]);
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /^boiler: no \.wav files in .*no-wavs: convert media into it with boiler convert/);
+  assert.equal(existsSync(join(dir, 'save', 'vqvae_001')), false, 'no model directory for nothing');
+  for (const result of [noDir, noCheckpoint, wrong, empty]) assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
 
   const ok = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', checkpoint]);
   assert.equal(ok.code, 0, ok.stderr);

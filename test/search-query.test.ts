@@ -50,7 +50,7 @@ test('prints rank, distance and the coub url per line under each query', async (
   assert.match(lines[2], /^ {3}2 {2}\d\.\d{4} {2}\S+\.wav$/);
 });
 
-test('a file ffmpeg cannot decode is reported and the others still answered (exit 3); only bad files: exit 1', async () => {
+test('a file ffmpeg cannot decode is reported on stderr and the others still answered (exit 3); only bad files: exit 1', async () => {
   const mixed = await queryJson([join(FIXTURES, 'bad', 'not-media.mp3'), join(FIXTURES, 'media', 'noise-1.m4a')]);
   assert.equal(mixed.code, 3);
   assert.match(mixed.answers[0].error!, /\S/);
@@ -58,8 +58,9 @@ test('a file ffmpeg cannot decode is reported and the others still answered (exi
   assert.match(mixed.stderr, /not-media\.mp3: /);
   const bad = await runBoiler(['query', '--model-dir', modelDir, join(FIXTURES, 'bad', 'video-only.mp4'), join(root, 'missing.mp3')]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stdout, /video-only\.mp4: no audio stream/);
-  assert.match(bad.stdout, /missing\.mp3 does not exist/);
+  assert.equal(bad.stdout, '', 'no results, and no errors among them');
+  assert.match(bad.stderr, /video-only\.mp4: no audio stream/);
+  assert.match(bad.stderr, /missing\.mp3 does not exist/);
 });
 
 test('--id searches by an indexed clip and leaves that clip out, keeping its exact duplicates', async () => {

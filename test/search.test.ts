@@ -237,6 +237,12 @@ describe('model directory', () => {
     assert.ok(!withoutSelf.some((m) => m.coubId === 'c0003x'));
   });
 
+  test('one that holds no clips (every wav failed) is refused for search, saying what to do', () => {
+    const dir = join(scratch, 'model-empty');
+    ModelDirWriter.open(dir, settings).commit({ calibrate: true });
+    assert.throws(() => ModelIndex.open(dir), /model-empty holds no clips, so nothing can be found in it: run boiler index on wavs it can read/);
+  });
+
   test('a rerun adds to what was committed; lines past the committed count are ignored', () => {
     const dir = join(scratch, 'model-b');
     const first = ModelDirWriter.open(dir, settings);

@@ -93,6 +93,8 @@ test('bad inputs get one clear line and exit 1', async () => {
     [['--wav-dir', join(empty, 'missing')], /missing is not a directory: pass the directory that boiler convert wrote/],
     [['--wav-dir', wavs, '--batch-size', '64'], /has 12 clips, fewer than one batch of 64/],
     [['--wav-dir', wavs, '--load-path', join(empty, 'nope.safetensors')], /checkpoint .*nope\.safetensors does not exist/],
+    // The checkpoint is checked before the clips are counted.
+    [['--wav-dir', wavs, '--batch-size', '64', '--load-path', join(empty, 'nope.safetensors')], /checkpoint .*nope\.safetensors does not exist/],
     [['--wav-dir', wavs, '--epochs', '0'], /--epochs.*expected an integer/],
     [['--wav-dir', wavs, '--n-mel-channels', '128'], /only 80 mel channels/],
   ];
@@ -101,6 +103,9 @@ test('bad inputs get one clear line and exit 1', async () => {
   cases.push([['--wav-dir', wavs, '--load-path', corrupt], /corrupt\.safetensors is not a valid safetensors file/]);
   // The reference checkpoint is the paper preset: loading it into the tiny model must say so.
   cases.push([['--wav-dir', wavs, '--load-path', join(REFERENCE, 'vqvae_reference.safetensors')], /preset|shape/]);
+  const aFile = join(empty, 'a-file');
+  writeFileSync(aFile, '');
+  cases.push([['--wav-dir', wavs, '--save-path', aFile], /^boiler: cannot write to output directory .*a-file \(EEXIST\): choose a writable --save-path$/m]);
   for (const [flags, message] of cases) {
     const result = await runBoiler(['train', '--save-path', save, ...SMOKE, ...flags]);
     assert.equal(result.code, 1, `${flags.join(' ')}: ${result.stderr}`);

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
@@ -9,6 +9,7 @@ import { locateFfmpeg } from './ffmpeg.js';
 import { assignOutputNames, listMediaFiles, MEDIA_EXTENSIONS, type NameClash } from './media-files.js';
 import { convertFiles, DecodeError } from './transcode.js';
 import { readWavHeader } from './wav-header.js';
+import { prepareOutputDirectory } from '../util/make-dir.js';
 
 export interface ConvertOptions {
   /** Directory searched recursively for audio and video files. */
@@ -66,15 +67,6 @@ function requireDirectory(path: string, what: string): void {
   if (!stat.isDirectory()) throw new UserError(`${what} ${path} is not a directory: pass a directory`);
 }
 
-function prepareOutputDirectory(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true });
-    accessSync(path, constants.W_OK);
-  } catch (error) {
-    throw new UserError(`cannot write to output directory ${path} (${(error as NodeJS.ErrnoException).code}): choose a writable --out`);
-  }
-}
-
 /** True when `output` was written after `input` changed and holds what this run would write. */
 function isUpToDate(input: string, output: string, rate: number): boolean {
   const written = statSync(output, { throwIfNoEntry: false });
@@ -97,7 +89,7 @@ export function planConversion(options: ConvertOptions): ConversionPlan {
   const rate = options.rate ?? SAMPLE_RATE;
   requireDirectory(inputDir, 'input directory');
   if (inputDir === outputDir) throw new UserError(`--in and --out are both ${inputDir}: write the wavs to another directory`);
-  prepareOutputDirectory(outputDir);
+  prepareOutputDirectory(outputDir, '--out');
   const sources = listMediaFiles(inputDir, outputDir);
   if (sources.length === 0) {
     throw new UserError(`no audio or video files under ${inputDir} (looked for .${MEDIA_EXTENSIONS.join(', .')}): check --in`);

@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
 import { listWavFiles } from './wav-files.js';
 import { CLIP_SAMPLES, SAMPLE_RATE, wavFormatProblem } from './clip.js';
 import { readWavHeader, type WavHeader } from './wav-header.js';
@@ -64,13 +63,6 @@ export function trainingRejects(header: WavHeader): string | undefined {
   return problem && `${problem}; training needs 16 kHz mono 16-bit PCM`;
 }
 
-/** The .wav files directly in `directory`, which must hold at least one. */
-function listWavs(directory: string): string[] {
-  const names = listWavFiles(directory);
-  if (names.length === 0) throw new UserError(`no .wav files in ${directory}: convert media into it with boiler convert --in MEDIA --out ${directory}`);
-  return names;
-}
-
 /**
  * The distribution of clip lengths in a wav directory, from the files' headers alone (no
  * decoding), with the files that training would reject listed by name instead of counted.
@@ -79,7 +71,7 @@ export function clipStats(directory: string, options: { bins?: number } = {}): C
   const dir = resolve(directory);
   const frames: number[] = [];
   const rejected: Rejection[] = [];
-  for (const name of listWavs(dir)) {
+  for (const name of listWavFiles(dir)) {
     let header: WavHeader;
     try {
       header = readWavHeader(join(dir, name));

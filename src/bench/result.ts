@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { renderChart, type Chart } from './chart.js';
+import { prepareOutputDirectory } from '../util/make-dir.js';
 
 export type Cell = string | number;
 
@@ -26,7 +26,7 @@ export function toCsv(columns: readonly string[], rows: readonly Cell[][]): stri
 
 /** Writes DIR/<name>.csv and DIR/<name>.png (each to a temporary name, then renamed); returns their paths. */
 export function writeBenchResult(dir: string, result: BenchResult): { csv: string; png: string } {
-  mkdirSync(dir, { recursive: true });
+  prepareOutputDirectory(dir, '--out');
   const csv = join(dir, `${result.name}.csv`);
   const png = join(dir, `${result.name}.png`);
   writeFileAtomic(csv, toCsv(result.columns, result.rows));

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { action, activateBackend, backendOption } from '../cli/context.js';
 import { createProgress, type Progress } from '../cli/progress.js';
 import { DEMO_SETTINGS, runDemo } from '../demo/demo.js';
+import { prepareOutputDirectory } from '../util/make-dir.js';
 
 interface DemoFlags {
   workDir?: string;
@@ -26,7 +27,7 @@ export function demoCommand(program: Command): Command {
       action<DemoFlags>(program, async (_args, flags, context) => {
         await activateBackend(flags.backend, context);
         const workDir = flags.workDir ?? mkdtempSync(join(tmpdir(), 'boiler-demo-'));
-        mkdirSync(workDir, { recursive: true });
+        prepareOutputDirectory(workDir, '--work-dir');
         let bar: Progress | undefined;
         const result = await runDemo(
           workDir,

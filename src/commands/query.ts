@@ -29,7 +29,6 @@ function querySource(files: string[], options: QueryCommandOptions): QuerySource
 }
 
 function answerLines(answer: QueryAnswer): string[] {
-  if (answer.error) return [`${answer.query}: ${answer.error}`];
   return [`${answer.query}:`, ...answer.matches!.map((m) => `${String(m.rank).padStart(4)}  ${m.distance.toFixed(4)}  ${m.url}`)];
 }
 
@@ -64,10 +63,12 @@ export function queryCommand(program: Command): Command {
         const index = ModelIndex.open(resolveModelDir(options.modelDir));
         const ffmpegPath = 'files' in source ? locateFfmpeg(options.ffmpeg).path : undefined;
         const answers = await runQueries(index, source, { k: options.k, ef: options.ef, ffmpegPath });
-        if (options.json) context.stdout.write(JSON.stringify(answers.map(answerJson), null, 2) + '\n');
-        else context.stdout.write(answers.flatMap(answerLines).join('\n') + '\n');
         const failed = answers.filter((a) => a.error);
-        if (options.json) for (const answer of failed) context.info(`${answer.query}: ${answer.error}`);
+        const found = answers.filter((a) => !a.error);
+        // Results on stdout (with --json, the failures too, as entries); why a query failed on stderr.
+        if (options.json) context.stdout.write(JSON.stringify(answers.map(answerJson), null, 2) + '\n');
+        else if (found.length > 0) context.stdout.write(found.flatMap(answerLines).join('\n') + '\n');
+        for (const answer of failed) context.info(`${answer.query}: ${answer.error}`);
         if (failed.length === 0) return ExitCode.ok;
         return failed.length === answers.length ? ExitCode.userError : ExitCode.partial;
       }),

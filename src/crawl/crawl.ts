@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
@@ -6,6 +5,7 @@ import type { Coub } from './api.js';
 import { estimateCoubs } from './estimate.js';
 import { Http } from './http.js';
 import { removeStaleTemporaries } from '../atomic-file.js';
+import { makeDirectory, prepareOutputDirectory } from '../util/make-dir.js';
 import { Manifest, isSettled, type ManifestEntry } from './manifest.js';
 import { timelinePages } from './pager.js';
 import type { RetryNotice, RetryPolicy } from './retry.js';
@@ -62,10 +62,11 @@ function asUserError(error: unknown, out: string): unknown {
   return new UserError(`cannot write into ${out}: ${error.message}. Fix that, then rerun: finished files are kept`, { cause: error });
 }
 
-async function prepareOut(out: string): Promise<void> {
+function prepareOut(out: string): void {
+  prepareOutputDirectory(out, '--out');
   for (const sub of ['json', 'audio', 'video']) {
     const dir = join(out, sub);
-    await mkdir(dir, { recursive: true });
+    makeDirectory(dir);
     removeStaleTemporaries(dir);
   }
 }
@@ -78,7 +79,7 @@ async function prepareOut(out: string): Promise<void> {
  */
 export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Promise<CrawlSummary> {
   const started = Date.now();
-  await prepareOut(options.out);
+  prepareOut(options.out);
   const manifest = await Manifest.open(join(options.out, 'manifest.jsonl'));
   const http = new Http({ retry: options.retry, timeoutMs: options.timeoutMs, onRetry: events.onRetry });
   const target: SaveTarget = { out: options.out, video: options.video, http, onBytes: events.onBytes };

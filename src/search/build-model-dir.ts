@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
+import { listWavFiles } from '../audio/wav-files.js';
 import { UserError } from '../errors.js';
 import type { EncoderName } from '../model/onnx/graph.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
@@ -27,6 +28,7 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
   if (!existsSync(options.wavDir) || !statSync(options.wavDir).isDirectory()) {
     throw new UserError(`wav directory ${options.wavDir} does not exist: pass --wav-dir DIR (boiler convert makes one)`);
   }
+  listWavFiles(options.wavDir); // none there is an error before anything is written
   const modelDir = modelDirFor(options.checkpoint, options.encoder);
   const compiled = await compileEncoder(options.checkpoint, options.encoder);
   try {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
@@ -9,6 +8,7 @@ import { modelFile } from './model-dir.js';
 import { readIndexedClips } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
 import { UNCALIBRATED, VectorIndex } from './vector-index.js';
+import { makeDirectory } from '../util/make-dir.js';
 
 
 function uncalibrated(): Calibration {
@@ -76,7 +76,7 @@ export class ModelDirWriter {
               : undefined;
       if (mismatch) throw new UserError(`${dir} was indexed with ${mismatch}: remove it (or move it away) to index again`);
     }
-    mkdirSync(dirname(modelFile(dir, 'tensors')), { recursive: true });
+    makeDirectory(dirname(modelFile(dir, 'tensors')));
     for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeStaleTemporaries(folder);
     return new ModelDirWriter(dir, settings, previous);
   }

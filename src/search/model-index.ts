@@ -77,10 +77,11 @@ export class ModelIndex {
     this.clipOfCoubId = new Map(clips.map((clip, i) => [clip.coubId, i]));
   }
 
-  /** Opens a model directory that `boiler index` finished; an unfinished or damaged one is a UserError. */
+  /** Opens a model directory that `boiler index` finished; an unfinished, damaged or empty one is a UserError. */
   static open(dir: string): ModelIndex {
     const manifest = readManifest(dir);
     if (!manifest) throw new UserError(`${dir} is not a model directory (no ${MODEL_FILES.manifest}): run boiler index to make one`);
+    if (manifest.count === 0) throw new UserError(`${dir} holds no clips, so nothing can be found in it: run boiler index on wavs it can read`);
     const { clips, vectors, lines } = readIndexedClips(dir, manifest);
     const { dimension, parameters } = manifest;
     const index = VectorIndex.restore({ dimension, parameters, vectors, lines, graphFile: modelFile(dir, 'hnsw'), rebuild: false });

@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ProtoWriter } from '../util/protobuf.js';
+import { makeDirectory } from '../util/make-dir.js';
 
 /** CRC-32C (Castagnoli), the checksum TFRecord framing uses. */
 const CRC32C_TABLE = (() => {
@@ -47,7 +48,7 @@ export class EventWriter {
   readonly path: string;
 
   constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     this.path = join(dir, `events.out.tfevents.${Math.floor(Date.now() / 1000)}.${hostname()}.${process.pid}`);
     this.fd = openSync(this.path, 'a');
     this.write((e) => e.string(3, 'brain.Event:2'), 0);

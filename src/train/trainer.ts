@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MEL } from '../audio/mel.js';
@@ -11,6 +11,7 @@ import { MelPool, MEL_FRAMES } from './mel-pool.js';
 import { oneCycle } from './one-cycle.js';
 import { EventWriter } from './tensorboard.js';
 import { melImage } from './mel-image.js';
+import { prepareOutputDirectory } from '../util/make-dir.js';
 
 export interface TrainOptions {
   wavDir: string;
@@ -61,7 +62,6 @@ export interface TrainResult {
 }
 
 function validate(options: TrainOptions, clips: number): void {
-  if (clips === 0) throw new UserError(`no .wav files in ${options.wavDir}: convert media with boiler convert first`);
   if (clips < options.batchSize) {
     throw new UserError(`${options.wavDir} has ${clips} clips, fewer than one batch of ${options.batchSize}: lower --batch-size or add clips`);
   }
@@ -91,9 +91,10 @@ function startingPoint(
  */
 export async function train(options: TrainOptions, listener: TrainListener): Promise<TrainResult> {
   const paths = listWavs(options.wavDir);
-  validate(options, paths.length);
-  mkdirSync(options.saveDir, { recursive: true });
+  prepareOutputDirectory(options.saveDir, '--save-path');
+  // The checkpoint is checked before the clips are counted: a wrong --load-path is the first thing to hear about.
   const { model, path: startPath, resume } = startingPoint(options, listener);
+  validate(options, paths.length);
   const adam = new Adam(model.variables);
   const stepsPerEpoch = Math.ceil(paths.length / options.batchSize);
   const totalSteps = options.epochs * stepsPerEpoch;
