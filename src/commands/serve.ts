@@ -6,6 +6,7 @@ import { action, integerIn, positiveNumber, type CommandContext } from '../cli/c
 import { ExitCode, UserError } from '../errors.js';
 import { MediaEmbedder } from '../search/media-embedder.js';
 import { modelFile, resolveModelDir } from '../search/model-dir.js';
+import type { Manifest } from '../search/manifest.js';
 import { ModelIndex } from '../search/model-index.js';
 import { startServer } from '../server/server.js';
 import { reportStartError, startWorkers } from '../server/workers.js';
@@ -40,8 +41,8 @@ function noEncoderLine(modelDir: string): string {
   return `${modelDir} has no encoder.onnx: POST /nearest/audio will answer 503 (run boiler index to write it)`;
 }
 
-function servingLine(index: ModelIndex, url: string, workers: number): string {
-  const { count, distinct, encoder, dimension } = index.manifest;
+function servingLine(manifest: Manifest, url: string, workers: number): string {
+  const { count, distinct, encoder, dimension } = manifest;
   const by = workers > 1 ? ` with ${workers} workers` : '';
   return `serving ${count} clips (${distinct} distinct ${dimension}-d ${encoder} embeddings)${by} at ${url} (docs: ${url}/docs)`;
 }
@@ -49,12 +50,13 @@ function servingLine(index: ModelIndex, url: string, workers: number): string {
 /** The primary of `--workers N`: checks the model directory once, then runs and supervises the workers. */
 async function superviseWorkers(modelDir: string, options: ServeCommandOptions, context: CommandContext): Promise<number> {
   const stopped = stopSignal();
-  const index = ModelIndex.open(modelDir);
+  // Opened here to check it once, before any worker starts; each worker loads its own copy.
+  const { manifest } = ModelIndex.open(modelDir);
   // What a worker would stop on, found here once: each would print it.
   if (existsSync(modelFile(modelDir, 'encoder'))) locateFfmpeg(options.ffmpeg);
   else context.info(noEncoderLine(modelDir));
   const pool = await startWorkers(options.workers, context.info);
-  context.info(servingLine(index, pool.url, options.workers));
+  context.info(servingLine(manifest, pool.url, options.workers));
   const signal = await stopped;
   context.info(`${signal}: finishing requests in flight`);
   const clean = await pool.stop();
@@ -82,7 +84,7 @@ async function serveOne(modelDir: string, options: ServeCommandOptions, context:
   if (worker) {
     await stopped;
   } else {
-    context.info(servingLine(index, server.url, 1));
+    context.info(servingLine(index.manifest, server.url, 1));
     context.info(`${await stopped}: finishing requests in flight`);
   }
   await server.close();

@@ -28,7 +28,8 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
   if (!existsSync(options.wavDir) || !statSync(options.wavDir).isDirectory()) {
     throw new UserError(`wav directory ${options.wavDir} does not exist: pass --wav-dir DIR (boiler convert makes one)`);
   }
-  listWavFiles(options.wavDir); // none there is an error before anything is written
+  // Listed before anything is written: a directory without wavs is an error, not an empty model directory.
+  const wavFiles = listWavFiles(options.wavDir);
   const modelDir = modelDirFor(options.checkpoint, options.encoder);
   const compiled = await compileEncoder(options.checkpoint, options.encoder);
   try {
@@ -40,7 +41,7 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
     });
     writeFileAtomic(modelFile(modelDir, 'encoder'), compiled.onnx);
     TfjsEncoder.save(modelFile(modelDir, 'tfjsEncoder'), compiled.weights, options.encoder);
-    return { modelDir, ...(await indexWavs(writer, compiled.encoder, { ...options, batchSize: options.parameters.batchSize })) };
+    return { modelDir, ...(await indexWavs(writer, compiled.encoder, wavFiles, { ...options, batchSize: options.parameters.batchSize })) };
   } finally {
     await compiled.encoder.close();
   }

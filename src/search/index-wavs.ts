@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { CLIP_SAMPLES, loadClip } from '../audio/clip.js';
-import { listWavFiles } from '../audio/wav-files.js';
 import { describeError } from '../errors.js';
 import type { Progress } from '../cli/progress.js';
 import { clipIdentity, readCrawlPermalinks } from './coub.js';
@@ -45,12 +44,11 @@ interface LoadedBatch {
 }
 
 /**
- * Embeds the wavs of `wavDir` that the model directory does not hold yet and adds them, committing
+ * Embeds the wavs `all` (file names in `wavDir`) that the model directory does not hold yet and adds them, committing
  * every `commitSeconds` and at the end. A clip that cannot be read or embedded is reported and
  * skipped. Reading the next batch overlaps the encoder's work on the current one.
  */
-export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, options: IndexWavsOptions): Promise<IndexSummary> {
-  const all = listWavFiles(options.wavDir);
+export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, all: string[], options: IndexWavsOptions): Promise<IndexSummary> {
   const pending = all.filter((file) => !writer.has(file));
   const crawled = readCrawlPermalinks(options.wavDir);
   const failed: IndexFailure[] = [];

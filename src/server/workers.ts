@@ -36,8 +36,8 @@ function startErrorOf(message: unknown): string | undefined {
  * share of the load, as the original's `uvicorn --workers N` did.
  *
  * Resolves once every worker listens. When a worker exits before that, the others are stopped and
- * this rejects with the reason the worker reported (reportStartError). A worker that dies later is replaced, once: a
- * replacement that cannot start either is reported, and the rest serve on.
+ * this rejects with the reason the worker reported (reportStartError). A worker that dies later is
+ * replaced; a replacement that cannot start either is reported, and the rest serve on.
  */
 export function startWorkers(count: number, log: (line: string) => void): Promise<WorkerPool> {
   const listening = new Set<Worker>();
