@@ -10,8 +10,13 @@ export interface ClipIdentity {
 }
 
 const COUB_VIEW = 'https://coub.com/view/';
-/** Coub permalinks are short lower-case base-36 strings such as `1dnm2b`. */
-const PERMALINK = /^[0-9a-z]{4,10}$/;
+/**
+ * What a coub permalink looks like: a short lower-case base-36 string that mixes digits and
+ * letters, such as `1dnm2b` or `2a3b4c`. Requiring both keeps words (`silent`, `noise`, `beat`)
+ * and plain numbers from being taken for coubs; the rare permalink without a digit is a coub only
+ * where a crawl manifest lists it.
+ */
+const PERMALINK = /^(?=[0-9a-z]*[0-9])(?=[0-9a-z]*[a-z])[0-9a-z]{4,10}$/;
 
 /**
  * Permalinks of the coubs that `boiler crawl` listed in a `manifest.jsonl`, looked for in the wav
@@ -38,7 +43,8 @@ export function readCrawlPermalinks(wavDir: string): Set<string> | undefined {
 
 /**
  * A wav whose stem is a coub permalink is that coub. With a crawl manifest, the manifest decides;
- * without one, a stem that looks like a permalink is taken as one (as the original took every stem).
+ * without one, a stem shaped like a permalink (PERMALINK) is taken as one, so that wavs converted
+ * from coubs downloaded by other tools keep their links while local files get none made up.
  */
 export function clipIdentity(fileName: string, crawled: Set<string> | undefined): ClipIdentity {
   const stem = basename(fileName, extname(fileName));
