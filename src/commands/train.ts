@@ -1,8 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MEL } from '../audio/mel.js';
 import { action, activateBackend, backendOption, integerIn, nonNegativeNumber, positiveInteger, positiveNumber } from '../cli/context.js';
+import { INTERRUPTED, watchInterrupts } from '../cli/interrupt.js';
 import { createProgress, type Progress } from '../cli/progress.js';
-import { train, type StepMetrics } from '../train/trainer.js';
+import { ExitCode } from '../errors.js';
+import { DEFAULT_KEEP } from '../train/checkpoint.js';
+import { train, type StepMetrics, type TrainResult } from '../train/trainer.js';
 
 interface TrainFlags {
   wavDir: string;
@@ -19,12 +22,35 @@ interface TrainFlags {
   seed: number;
   imageEvery: number;
   json?: boolean;
+  keep: number;
+  keepEpoch: number[];
 }
 
 function melChannels(value: string): number {
   // The mel frontend and the reference model are built for 80 bins; the flag stays for the original's command lines.
   if (Number(value) !== MEL.nMels) throw new InvalidArgumentError(`only ${MEL.nMels} mel channels are supported (the original model's).`);
   return MEL.nMels;
+}
+
+/** `--keep-epoch 10,50` (repeatable): the epochs named so far and these. */
+function epochList(value: string, previous: number[]): number[] {
+  const epochs = value.split(',').map((item) => item.trim());
+  if (!epochs.every((item) => /^\d+$/.test(item) && Number(item) >= 1)) {
+    throw new InvalidArgumentError('expected epoch numbers ≥ 1, separated by commas (e.g. 10,50).');
+  }
+  return [...previous, ...epochs.map(Number)];
+}
+
+/** Where an interrupted run stopped and how to go on, in one line. */
+function stoppedLine(result: TrainResult): string {
+  const at = `interrupted at step ${result.steps}`;
+  if (!result.lastCheckpoint) return `${at}: nothing to save yet; run the same command again to start`;
+  return `${at}: saved in ${result.lastCheckpoint}; run the same command again to resume from there`;
+}
+
+/** The wavs left out, one a line under a count, as the summary's end. */
+function rejectedLines(result: TrainResult): string {
+  return [`left out ${result.rejected.length} wav(s) that training cannot read:`, ...result.rejected.map(({ file, reason }) => `  ${file}: ${reason}`)].join('\n');
 }
 
 function describe(m: StepMetrics): string {
@@ -48,6 +74,8 @@ export function trainCommand(program: Command): Command {
     .option('--max-steps <n>', 'stop after this many steps in all (smoke runs)', positiveInteger)
     .option('--seed <n>', 'seed for initialisation and shuffling', integerIn(0, 2 ** 31 - 1), 0)
     .option('--image-every <n>', 'log input and reconstructed mels to TensorBoard every n steps', positiveInteger, 100)
+    .option('--keep <n>', 'checkpoints of the newest n epochs to keep; older ones are deleted', positiveInteger, DEFAULT_KEEP)
+    .option('--keep-epoch <list>', 'epochs to keep besides, e.g. 10,50 (repeatable)', epochList, [])
     .option('--json', 'print the final summary as JSON')
     .addHelpText(
       'after',
@@ -55,13 +83,15 @@ export function trainCommand(program: Command): Command {
         '  $ boiler train --wav-dir data/wav --save-path exp/run1\n' +
         '  $ boiler train --wav-dir data/wav --save-path exp/run1 --load-path exp/run0/vqvae_084.safetensors\n' +
         '  $ boiler train --wav-dir fixtures-wav --save-path /tmp/smoke --preset tiny --batch-size 4 --epochs 2\n' +
-        '\nResuming: run the same command again; it continues after the newest checkpoint in --save-path.\n' +
+        '\nResuming: run the same command again; it continues after the newest good checkpoint in --save-path.\n' +
+        'Ctrl-C stops after the current step and saves a checkpoint to resume from.\n' +
         'Watch it: tensorboard --logdir <save-path>\n',
     )
     .action(
       action<TrainFlags>(program, async (_args, flags, context) => {
         await activateBackend(flags.backend, context);
         let bar: Progress | undefined;
+        const interrupt = watchInterrupts({ notice: 'stopping after the current step', info: context.info });
         const result = await train(
           {
             wavDir: flags.wavDir,
@@ -75,6 +105,9 @@ export function trainCommand(program: Command): Command {
             seed: flags.seed,
             maxSteps: flags.maxSteps,
             imageEvery: flags.imageEvery,
+            keep: flags.keep,
+            keepEpochs: flags.keepEpoch,
+            stop: interrupt.signal,
           },
           {
             info: context.info,
@@ -87,10 +120,19 @@ export function trainCommand(program: Command): Command {
               context.info(`epoch ${epoch} saved to ${checkpoint}`);
             },
           },
-        );
-        const summary = { epochs: result.epochs, steps: result.steps, checkpoint: result.lastCheckpoint ?? null, last: result.last ?? null };
+        ).finally(() => interrupt.dispose());
+        bar?.stop();
+        if (result.interrupted) {
+          context.info(stoppedLine(result));
+          return INTERRUPTED;
+        }
+        const { epochs, steps, rejected } = result;
+        const summary = { epochs, steps, checkpoint: result.lastCheckpoint ?? null, last: result.last ?? null, rejected };
         if (flags.json) context.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else context.info(result.last ? `done: ${result.steps} steps, ${describe(result.last)}` : 'nothing to do: every epoch is already trained');
+        if (rejected.length === 0) return ExitCode.ok;
+        context.info(rejectedLines(result));
+        return ExitCode.partial;
       }),
     );
 }

@@ -1,10 +1,35 @@
 import { join } from 'node:path';
+import { trainingRejects } from '../audio/stats.js';
+import { readWavHeader } from '../audio/wav-header.js';
 import { listWavFiles } from '../audio/wav-files.js';
+import { describeError } from '../errors.js';
 import { seededRandom } from '../util/random.js';
 
-/** The wav files training reads: `*.wav` directly in `dir`, in name order so runs are reproducible. */
-export function listWavs(dir: string): string[] {
-  return listWavFiles(dir).map((name) => join(dir, name));
+export interface RejectedWav {
+  file: string;
+  reason: string;
+}
+
+/**
+ * Splits the wavs of `dir` (`*.wav` directly in it, in name order so that runs are reproducible)
+ * into those training can read and those it cannot, from their headers alone (a few dozen bytes
+ * each): unreadable, not a wav, or not 16 kHz mono 16-bit PCM. A run then trains on the rest
+ * instead of stopping at the first bad file.
+ */
+export function checkWavs(dir: string): { paths: string[]; rejected: RejectedWav[] } {
+  const paths: string[] = [];
+  const rejected: RejectedWav[] = [];
+  for (const name of listWavFiles(dir)) {
+    const path = join(dir, name);
+    try {
+      const problem = trainingRejects(readWavHeader(path));
+      if (problem) rejected.push({ file: name, reason: problem });
+      else paths.push(path);
+    } catch (error) {
+      rejected.push({ file: name, reason: describeError(error) });
+    }
+  }
+  return { paths, rejected };
 }
 
 /** The order of the clips in `epoch` (1-based): a Fisher–Yates shuffle seeded by the run's seed and the epoch. */

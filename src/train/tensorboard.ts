@@ -1,6 +1,7 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { ProtoWriter } from '../util/protobuf.js';
 import { makeDirectory } from '../util/make-dir.js';
 
@@ -35,6 +36,56 @@ export function tfRecord(data: Uint8Array): Buffer {
   const dataCrc = Buffer.alloc(4);
   dataCrc.writeUInt32LE(maskedCrc(data));
   return Buffer.concat([length, lengthCrc, data, dataCrc]);
+}
+
+/** The records of a TFRecord file, each with its framing; a record cut short by a killed writer ends the list. */
+export function readRecords(bytes: Buffer): { data: Buffer; framed: Buffer }[] {
+  const records: { data: Buffer; framed: Buffer }[] = [];
+  for (let at = 0; at + 12 <= bytes.length; ) {
+    const length = Number(bytes.readBigUInt64LE(at));
+    const end = at + 16 + length;
+    if (end > bytes.length) break;
+    records.push({ data: bytes.subarray(at + 12, at + 12 + length), framed: bytes.subarray(at, end) });
+    at = end;
+  }
+  return records;
+}
+
+/** An Event's step (field 2, a varint); 0 when absent, as protobuf reads it. Other fields are skipped by wire type. */
+export function eventStep(event: Uint8Array): number {
+  let at = 0;
+  const varint = () => {
+    let value = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const byte = event[at++];
+      value += (byte & 0x7f) * scale;
+      if (!(byte & 0x80) || at >= event.length) return value;
+    }
+  };
+  while (at < event.length) {
+    const key = varint();
+    const wireType = key % 8;
+    if (key >>> 3 === 2 && wireType === 0) return varint();
+    if (wireType === 0) varint();
+    else if (wireType === 1) at += 8;
+    else if (wireType === 5) at += 4;
+    else at += varint();
+  }
+  return 0;
+}
+
+/**
+ * Removes the events after `step` from the event files in `dir`: a run resumed from the
+ * checkpoint of `step` logs the steps after it again, and TensorBoard would show both.
+ */
+export function dropEventsAfter(dir: string, step: number): void {
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('events.out.tfevents.') && !n.includes('.tmp-'))) {
+    const path = join(dir, name);
+    const bytes = readFileSync(path);
+    const kept = readRecords(bytes).filter(({ data }) => eventStep(data) <= step);
+    const keptBytes = Buffer.concat(kept.map(({ framed }) => framed));
+    if (keptBytes.length !== bytes.length) writeFileAtomic(path, keptBytes);
+  }
 }
 
 /**
