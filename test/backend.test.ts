@@ -31,7 +31,7 @@ test('auto falls back to the pure-JS cpu backend when wasm is absent too', async
 test('a forced backend that is missing is a UserError naming the npm command', async () => {
   await assert.rejects(chooseBackend('tensorflow-gpu'), (error: unknown) => {
     assert.ok(error instanceof UserError);
-    assert.match(error.message, /npm install @tensorflow\/tfjs-node-gpu/);
+    assert.match(error.message, /npm pkg set 'allowScripts\[@tensorflow\/tfjs-node-gpu\]=true' --json && npm install @tensorflow\/tfjs-node-gpu@4.22.0/);
     return true;
   });
   await assert.rejects(chooseBackend('wasm', without('@tensorflow/tfjs-backend-wasm')), /npm install @tensorflow\/tfjs-backend-wasm/);

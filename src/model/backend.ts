@@ -17,16 +17,24 @@ interface BackendSpec {
   install: string;
 }
 
+/**
+ * tfjs-node(-gpu) download libtensorflow in their install script, which npm 11 runs only when the
+ * project's package.json approves it (`npm install --allow-scripts` is refused inside a project).
+ */
+function approveScripts(pkg: string): string {
+  return `npm pkg set 'allowScripts[${pkg}]=true' --json`;
+}
+
 const SPECS: Record<BackendName, BackendSpec> = {
   'tensorflow-gpu': {
     pkg: '@tensorflow/tfjs-node-gpu',
     tfName: 'tensorflow',
-    install: 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA 11.2 and cuDNN 8.1 on a Linux x64 box)',
+    install: `${approveScripts('@tensorflow/tfjs-node-gpu')} && npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA 11.2 and cuDNN 8.1 on a Linux x64 box: boiler doctor checks them)`,
   },
   tensorflow: {
     pkg: '@tensorflow/tfjs-node',
     tfName: 'tensorflow',
-    install: 'npm install @tensorflow/tfjs-node@4.22.0',
+    install: `${approveScripts('@tensorflow/tfjs-node')} && npm install @tensorflow/tfjs-node@4.22.0`,
   },
   wasm: {
     pkg: '@tensorflow/tfjs-backend-wasm',
@@ -79,6 +87,11 @@ async function tryBackend(name: BackendName, load: ModuleLoader): Promise<string
   } catch (error) {
     return error instanceof Error ? error.message.split('\n')[0] : String(error);
   }
+}
+
+/** The commands that install a backend's package. */
+export function installCommand(name: BackendName): string {
+  return SPECS[name].install;
 }
 
 export interface ChosenBackend {
