@@ -4,18 +4,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import wavefile from 'wavefile';
 import { CLIP_SAMPLES, fitClip, loadClip, readWav } from '../src/audio/clip.js';
-import { readSafetensors } from '../src/model/safetensors.js';
 import { FIXTURES } from './helpers/cli.js';
 import { scratchDir } from './helpers/scratch.js';
-
-const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
+import { referenceClip, referenceOutputs } from './model/reference.js';
 
 test('loadClip reproduces the original loader on the reference clips (repeat, truncate, divide by max)', () => {
-  const expected = readSafetensors(join(REFERENCE, 'expected.safetensors')).tensors.get('input')!;
+  const expected = referenceOutputs().get('input')!;
   assert.deepEqual(expected.shape, [4, 1, CLIP_SAMPLES]);
   const want = expected.data as Float32Array;
   for (let clip = 0; clip < 4; clip++) {
-    const got = loadClip(join(REFERENCE, `clip${clip}.wav`));
+    const got = loadClip(referenceClip(clip));
     let worst = 0;
     for (let i = 0; i < CLIP_SAMPLES; i++) worst = Math.max(worst, Math.abs(got[i] - want[clip * CLIP_SAMPLES + i]));
     assert.ok(worst < 1e-6, `clip${clip}: max abs difference ${worst}`);

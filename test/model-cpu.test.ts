@@ -6,19 +6,19 @@ import { chooseBackend } from '../src/model/backend.js';
 import { createVQVAE2 } from '../src/model/vqvae.js';
 import { agreement, floats, referenceOutputs, referenceWeights, relativeError } from './model/reference.js';
 
-// The same model on the pure-JS cpu backend (about 25× slower than wasm here): the forward pass
+// The tiny model with the original's weights on the pure-JS cpu backend (about 25× slower than wasm here): the forward pass
 // of the first reference clip only. Its gradients use tfjs's own cpu kernels, which
 // test/model-kernels.test.ts compares with ours on wasm.
-test('on the cpu backend the paper model reproduces clip 0: codes, latents and reconstruction', async () => {
+test('on the cpu backend the tiny model with the reference weights reproduces clip 0: codes, latents and reconstruction', async () => {
   await chooseBackend('cpu');
   const expected = referenceOutputs();
-  const model = createVQVAE2('paper');
+  const model = createVQVAE2('tiny');
   model.loadStateDict(referenceWeights());
   const frame = MEL.nMels * MEL.frames;
   const mel = tf.tensor3d(floats(expected.get('mel')).subarray(0, frame), [1, MEL.nMels, MEL.frames]);
   const started = performance.now();
   const out = model.forward(mel);
-  console.log(`paper model forward, 1 clip, cpu: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`tiny model forward, 1 clip, cpu: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const firstClip = (name: string, size: number) => floats(expected.get(name)).subarray(0, size);
   assert.ok(relativeError(out.recon.dataSync(), firstClip('recon', frame)) < 1e-3);
   const quantB = tf.tidy(() => tf.transpose(out.quantB, [0, 3, 1, 2]).dataSync());

@@ -88,7 +88,7 @@ test('the paper preset has the original 10,124,865 parameters and the tiny one a
 
 test('stateDict round-trips the reference checkpoint exactly: names, order, shapes and values', () => {
   const reference = referenceWeights();
-  const model = createVQVAE2('paper');
+  const model = createVQVAE2('tiny');
   model.loadStateDict(reference);
   const saved = model.stateDict();
   assert.deepEqual([...saved.keys()], [...reference.keys()]);
@@ -102,12 +102,14 @@ test('stateDict round-trips the reference checkpoint exactly: names, order, shap
 });
 
 test('a checkpoint of the other preset, or of another model, is one clear UserError', () => {
-  const tiny = createVQVAE2('tiny');
-  assert.throws(() => tiny.loadStateDict(referenceWeights(), 'vqvae_010.safetensors'), (error: unknown) => {
+  const paper = createVQVAE2('paper');
+  assert.throws(() => paper.loadStateDict(referenceWeights(), 'vqvae_010.safetensors'), (error: unknown) => {
     assert.ok(error instanceof UserError);
-    assert.match(error.message, /^vqvae_010\.safetensors is a checkpoint of the 'paper' preset, not 'tiny': pass --preset paper$/);
+    assert.match(error.message, /^vqvae_010\.safetensors is a checkpoint of the 'tiny' preset, not 'paper': pass --preset tiny$/);
     return true;
   });
+  paper.dispose();
+  const tiny = createVQVAE2('tiny');
   const broken = createVQVAE2('tiny', 1).stateDict();
   broken.delete('dec.5.bias');
   broken.set('dec.5.weight', { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) });

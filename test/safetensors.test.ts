@@ -3,18 +3,17 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors, type TensorMap } from '../src/model/safetensors.js';
+import { REFERENCE_CHECKPOINT } from './helpers/model-dir.js';
 import { scratchDir } from './helpers/scratch.js';
 
-const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
-
 test('the reference checkpoint reads with its PyTorch names and layouts', () => {
-  const { tensors, metadata } = readSafetensors(join(REFERENCE, 'vqvae_reference.safetensors'));
-  assert.deepEqual(tensors.get('enc_t.0.weight')!.shape, [64, 128, 20, 20]);
-  assert.deepEqual(tensors.get('quantize_b.embedding0')!.shape, [1, 512, 64]);
+  const { tensors, metadata } = readSafetensors(REFERENCE_CHECKPOINT);
+  assert.deepEqual(tensors.get('enc_t.0.weight')!.shape, [8, 16, 20, 20]);
+  assert.deepEqual(tensors.get('quantize_b.embedding0')!.shape, [1, 512, 16]);
   let total = 0;
   for (const t of tensors.values()) total += t.data.length;
-  assert.equal(total, 10_124_865);
-  assert.equal(metadata.parameters, '10124865');
+  assert.equal(total, 313_065);
+  assert.equal(metadata.parameters, '313065');
 });
 
 test('write then read gives the same tensors and metadata, byte for byte on re-encode', () => {

@@ -93,9 +93,9 @@ test('--embedding takes the JSON the API takes; a wrong dimension, bad JSON or a
   const asObject = await queryJson(['--embedding', `{"embedding": ${embeddingOf('noise-3.wav')}}`, '-k', '1']);
   assert.deepEqual(asObject.answers, answers);
   for (const [embedding, message] of [
-    ['[1, 2, 3]', /has 3 numbers but this index holds 64-dimensional vectors/],
+    ['[1, 2, 3]', /has 3 numbers but this index holds 512-dimensional vectors/],
     ['[1, 2', /--embedding is not valid JSON/],
-    [JSON.stringify(new Array(64).fill(0)), /all zeros/],
+    [JSON.stringify(new Array(512).fill(0)), /all zeros/],
   ] as const) {
     const result = await runBoiler(['query', '--model-dir', modelDir, '--embedding', embedding]);
     assert.equal(result.code, 1, embedding);

@@ -1,12 +1,15 @@
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { convertDirectory } from '../../src/audio/convert.js';
 import { buildModelDir } from '../../src/search/build-model-dir.js';
+import { TINY_REFERENCE } from '../model/reference.js';
 import { FIXTURES } from './cli.js';
 
-/** The original's weights after 40 steps on the reference clips (paper preset): a real encoder for tests. */
-export const REFERENCE_CHECKPOINT = fileURLToPath(new URL('../../../shared/reference/vqvae_reference.safetensors', import.meta.url));
+/**
+ * The original's weights (tiny preset, 5 steps on the reference clips), committed with the tests:
+ * a real encoder in every checkout. Its top codebook is collapsed (every clip gets one top code).
+ */
+export const REFERENCE_CHECKPOINT = join(TINY_REFERENCE.dir, 'vqvae_reference.safetensors');
 
 /** fixtures/media converted by boiler convert into `dir/wav` (12 clips: tone, noise, beat, sweep). */
 export async function fixtureWavs(dir: string): Promise<string> {
@@ -34,12 +37,20 @@ export function copiesOf(wav: string, dir: string, count: number, prefix: string
   });
 }
 
-/** A BagTop model directory under `dir`: the fixtures indexed with the reference checkpoint. */
+/**
+ * The encoder of referenceModelDir: the bottom codes, since the reference checkpoint gives every clip
+ * the same top code (so BagTop would make all clips one point).
+ */
+export const REFERENCE_ENCODER = 'BagBottomVQVAE';
+/** The length of its embeddings (the bottom codebook's size). */
+export const REFERENCE_DIMENSION = 512;
+
+/** A REFERENCE_ENCODER model directory under `dir`: the fixtures indexed with the reference checkpoint. */
 export async function referenceModelDir(dir: string): Promise<string> {
   const built = await buildModelDir({
     wavDir: await fixtureWavs(dir),
     checkpoint: referenceCheckpointIn(dir),
-    encoder: 'BagTopVQVAE',
+    encoder: REFERENCE_ENCODER,
     parameters: { m: 16, efConstruction: 200, batchSize: 32 },
   });
   return built.modelDir;
