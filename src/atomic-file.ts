@@ -1,9 +1,32 @@
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
-/** The temporary name a file is written under before it is renamed into place (same directory, so rename is atomic). */
+/** The longest file name, in bytes, that Linux file systems (ext4, xfs, btrfs, tmpfs) allow. */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * The temporary name a file is written under before it is renamed into place (same directory, so
+ * rename is atomic): `NAME.tmp-PID`. When that would be longer than a file name may be, although
+ * NAME itself fits, NAME is cut and a hash of it keeps temporaries of different files apart.
+ */
 export function temporaryName(path: string): string {
-  return `${path}.tmp-${process.pid}`;
+  const suffix = `.tmp-${process.pid}`;
+  const name = basename(path);
+  if (Buffer.byteLength(name + suffix) <= MAX_NAME_BYTES) return path + suffix;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  const room = MAX_NAME_BYTES - Buffer.byteLength(`~${hash}${suffix}`);
+  return join(dirname(path), `${cutToBytes(name, room)}~${hash}${suffix}`);
+}
+
+/** The longest start of `text` that takes at most `bytes` bytes in UTF-8, never splitting a character. */
+function cutToBytes(text: string, bytes: number): string {
+  let cut = '';
+  for (const char of text) {
+    if (Buffer.byteLength(cut + char) > bytes) break;
+    cut += char;
+  }
+  return cut;
 }
 
 /**

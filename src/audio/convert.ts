@@ -3,11 +3,11 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { removeStaleTemporaries } from '../atomic-file.js';
-import { UserError } from '../errors.js';
+import { describeError, UserError } from '../errors.js';
 import { SAMPLE_RATE } from './clip.js';
 import { locateFfmpeg } from './ffmpeg.js';
 import { assignOutputNames, listMediaFiles, MEDIA_EXTENSIONS, type NameClash } from './media-files.js';
-import { convertFiles, DecodeError } from './transcode.js';
+import { convertFiles } from './transcode.js';
 import { readWavHeader } from './wav-header.js';
 import { prepareOutputDirectory } from '../util/make-dir.js';
 
@@ -69,12 +69,13 @@ function requireDirectory(path: string, what: string): void {
 
 /** True when `output` was written after `input` changed and holds what this run would write. */
 function isUpToDate(input: string, output: string, rate: number): boolean {
-  const written = statSync(output, { throwIfNoEntry: false });
-  if (!written || written.mtimeMs < statSync(input).mtimeMs) return false;
   try {
+    const written = statSync(output, { throwIfNoEntry: false });
+    if (!written || written.mtimeMs < statSync(input).mtimeMs) return false;
     const header = readWavHeader(output);
     return header.audioFormat === 1 && header.channels === 1 && header.bitsPerSample === 16 && header.sampleRate === rate;
   } catch {
+    // Not a wav, or a name this file system cannot hold: converting says which, as that file's failure.
     return false;
   }
 }
@@ -122,14 +123,14 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 /**
  * Converts a batch with one ffmpeg process; why each file has no wav, or undefined. An input that
- * ffmpeg cannot open fails the whole process, so then the files go one by one, to tell which and why.
+ * ffmpeg cannot open fails the whole process, so then the files go one by one, to tell which and
+ * why. Never rejects: whatever goes wrong with a file is that file's reason.
  */
 async function convertBatch(batch: Conversion[], options: { ffmpegPath: string; rate: number }): Promise<(string | undefined)[]> {
   try {
     return await convertFiles(batch, options);
   } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
-    if (batch.length === 1) return [error.message];
+    if (batch.length === 1) return [describeError(error)];
   }
   const reasons: (string | undefined)[] = [];
   for (const conversion of batch) reasons.push(...(await convertBatch([conversion], options)));
@@ -137,9 +138,9 @@ async function convertBatch(batch: Conversion[], options: { ffmpegPath: string; 
 }
 
 /**
- * Runs a plan's conversions, at most `jobs` ffmpeg processes at a time. A file that ffmpeg
- * cannot convert is a Failure in the summary, with ffmpeg's reason, and the others go on; an
- * error outside ffmpeg (an output that vanished under us) stops the run.
+ * Runs a plan's conversions, at most `jobs` ffmpeg processes at a time. A file that cannot be
+ * converted (ffmpeg cannot decode it, its output name is too long, its output cannot be written)
+ * is a Failure in the summary, with the reason, and the others go on.
  */
 export async function runConversion(plan: ConversionPlan, options: RunOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
@@ -153,10 +154,7 @@ export async function runConversion(plan: ConversionPlan, options: RunOptions = 
   await Promise.all(
     batches.map((batch) =>
       limit(async () => {
-        const reasons = await convertBatch(batch, { ffmpegPath, rate: plan.rate }).catch((error: unknown) => {
-          limit.clearQueue();
-          throw error;
-        });
+        const reasons = await convertBatch(batch, { ffmpegPath, rate: plan.rate });
         batch.forEach((conversion, i) => {
           const failure = reasons[i] === undefined ? undefined : { source: conversion.source, reason: reasons[i] };
           if (failure) failed.push(failure);

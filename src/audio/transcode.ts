@@ -1,6 +1,8 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { temporaryName } from '../atomic-file.js';
+import { MAX_NAME_BYTES, temporaryName } from '../atomic-file.js';
+import { describeError } from '../errors.js';
 import { readWavHeader } from './wav-header.js';
 
 /** ffmpeg could not turn an input into audio; the message is ffmpeg's reason, one line. */
@@ -69,30 +71,68 @@ function runFfmpeg(ffmpegPath: string, files: Transcode[], rate: number): Promis
   });
 }
 
+/** What a file-system error code means, in words, for the few that a conversion meets. */
+const FILE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'a directory is in the way',
+  ENAMETOOLONG: 'the name is too long for this file system',
+  ENOENT: 'no such file or directory',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+};
+
+/** A file-system error as one line: what failed, then why, without the temporary file's name. */
+function fileErrorReason(failed: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return `${failed}: ${(code && FILE_ERRORS[code]) || describeError(error)}`;
+}
+
+/** Why a file is not worth handing to ffmpeg, or undefined. */
+function reasonNotToConvert({ input, output }: Transcode): string | undefined {
+  const nameBytes = Buffer.byteLength(basename(output));
+  if (nameBytes > MAX_NAME_BYTES) {
+    return `the output name is ${nameBytes} bytes, over the ${MAX_NAME_BYTES} bytes a file name may have: rename the input`;
+  }
+  try {
+    // ffmpeg's message for a zero-byte file is about seeking in it, which would only puzzle.
+    return statSync(input).size === 0 ? 'empty file (0 bytes)' : undefined;
+  } catch (error) {
+    return fileErrorReason('cannot read the input', error);
+  }
+}
+
+/** Renames a wav that ffmpeg finished into place; why it is not there, or undefined. */
+function placeWav(temporary: string, output: string): string | undefined {
+  try {
+    // An audio stream without a decodable frame gives a valid but empty wav: training would see silence.
+    if (readWavHeader(temporary).frames === 0) return 'no audio decoded (the audio stream is empty)';
+    renameSync(temporary, output);
+    return undefined;
+  } catch (error) {
+    return fileErrorReason(`cannot write ${basename(output)}`, error);
+  }
+}
+
 /**
  * Converts media files to mono 16-bit wavs at `rate` with a single ffmpeg process, which saves
  * starting one per file. Each wav is written under a temporary name beside its output and renamed
  * once ffmpeg succeeded, so an output is either absent or complete even when the process is killed.
  *
  * Resolves to one entry per file: undefined when its wav is in place, else why it has none (an
- * empty input, no audio decoded). Rejects with a DecodeError when ffmpeg fails, which it does as a
- * whole: one input that it cannot open fails every file of the call.
+ * empty input, no audio decoded, an output name too long, an output that cannot be written).
+ * Rejects with a DecodeError when ffmpeg fails, which it does as a whole: one input that it cannot
+ * open fails every file of the call.
  */
 export async function convertFiles(files: Transcode[], options: { ffmpegPath: string; rate: number }): Promise<(string | undefined)[]> {
-  // ffmpeg's message for a zero-byte file is about seeking in it, which would only puzzle.
-  const reasons: (string | undefined)[] = files.map(({ input }) => (statSync(input).size === 0 ? 'empty file (0 bytes)' : undefined));
+  const reasons = files.map(reasonNotToConvert);
   const work = files.filter((_, i) => reasons[i] === undefined);
   if (work.length === 0) return reasons;
   const temporaries = work.map(({ input, output }) => ({ input, output: temporaryName(output) }));
   try {
     await runFfmpeg(options.ffmpegPath, temporaries, options.rate);
     work.forEach(({ output }, i) => {
-      // An audio stream without a decodable frame gives a valid but empty wav: training would see silence.
-      if (readWavHeader(temporaries[i].output).frames === 0) {
-        reasons[files.indexOf(work[i])] = 'no audio decoded (the audio stream is empty)';
-      } else {
-        renameSync(temporaries[i].output, output);
-      }
+      reasons[files.indexOf(work[i])] = placeWav(temporaries[i].output, output);
     });
     return reasons;
   } finally {
