@@ -29,9 +29,33 @@ export function buildProgram(): Command {
   for (const make of SUBCOMMANDS) {
     // Settings are per command: subcommands take the program's exitOverride and error format,
     // so that main() owns every exit code.
-    program.addCommand(make(program).copyInheritedSettings(program));
+    program.addCommand(rejectUnknownOptionsFirst(make(program).copyInheritedSettings(program)));
   }
   return program;
+}
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+/**
+ * Commander checks a command's required options before its unknown ones, so that
+ * `train --no-such-flag` would only hear that --wav-dir is missing. The command therefore refuses
+ * an unknown option as soon as its options are parsed, unless help was asked for (help wins).
+ */
+function rejectUnknownOptionsFirst(command: Command): Command {
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (argv) => {
+    const parsed = parseOptions(argv);
+    // Once commander meets an unknown option, it and everything after it are `unknown`: the first is the option.
+    const [flag] = parsed.unknown;
+    if (flag !== undefined && !parsed.unknown.some((arg) => HELP_FLAGS.has(arg))) {
+      command.error(`error: unknown option '${flag}' (see 'boiler ${command.name()} --help')`, {
+        code: 'commander.unknownOption',
+        exitCode: ExitCode.usage,
+      });
+    }
+    return parsed;
+  };
+  return command;
 }
 
 /** Commander's codes for a bad value (a user error, exit 1) as opposed to a malformed command line (exit 2). */
