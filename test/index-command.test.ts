@@ -12,8 +12,12 @@ import { parseTensorLine } from '../src/search/projector.js';
 import { BOILER, runBoiler } from './helpers/cli.js';
 import { REFERENCE_CHECKPOINT, copiesOf, fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
 import { scratchDir } from './helpers/scratch.js';
+import { watchStderr } from './helpers/stderr-lines.js';
+import { REFERENCE } from './model/reference.js';
 
 const root = scratchDir('boiler-index-');
+/** MeanFreqTop's length for the reference checkpoint: its 16-d top latents over 23 frames. */
+const MEAN_FREQ_DIMENSION = 16 * 23;
 let wavDir: string;
 before(async () => {
   wavDir = await fixtureWavs(root);
@@ -74,12 +78,12 @@ test('encoder.onnx runs in plain onnxruntime, without boiler, and gives the inde
   const wav = new Float32Array(clips.length * 2 ** 17);
   clips.forEach((name, i) => wav.set(loadClip(join(wavDir, name)), i * 2 ** 17));
   const { embedding } = await session.run({ wav: new ort.Tensor('float32', wav, [clips.length, 1, 2 ** 17]) });
-  assert.deepEqual(embedding.dims, [2, 1472]);
+  assert.deepEqual(embedding.dims, [2, MEAN_FREQ_DIMENSION]);
   const names = lines(modelFile(modelDir, 'clips'));
   const tensors = lines(modelFile(modelDir, 'tensors'));
   clips.forEach((name, i) => {
-    const indexed = parseTensorLine(tensors[names.indexOf(name)], 1472, name);
-    const direct = (embedding.data as Float32Array).subarray(i * 1472, (i + 1) * 1472);
+    const indexed = parseTensorLine(tensors[names.indexOf(name)], MEAN_FREQ_DIMENSION, name);
+    const direct = (embedding.data as Float32Array).subarray(i * MEAN_FREQ_DIMENSION, (i + 1) * MEAN_FREQ_DIMENSION);
     const worst = Math.max(...indexed.map((v, j) => Math.abs(v - direct[j])));
     assert.ok(worst < 1e-4, `${name}: largest difference ${worst}`);
   });
@@ -114,15 +118,15 @@ test('a run killed with SIGKILL mid-way keeps what it committed, and a rerun fin
   const checkpoint = referenceCheckpointIn(dir);
   const wavs = join(dir, 'wavs');
   const names = [...copiesOf(join(wavDir, 'noise-1.wav'), wavs, 40, 'noise-'), ...copiesOf(join(wavDir, 'tone-3.wav'), wavs, 40, 'tone-')];
-  const modelDir = join(dir, 'save', 'vqvae_001', 'BagTopVQVAE');
-  const args = [BOILER, 'index', '--wav-dir', wavs, '--checkpoint', checkpoint, '--batch-size', '4'];
-  const env = { ...process.env, BOILER_COMMIT_INTERVAL: '0' };
-  const child = spawn(process.execPath, args, { stdio: 'ignore', env });
-  let running = true;
-  const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => (running = false));
-  while (running && !existsSync(modelFile(modelDir, 'manifest'))) await new Promise((r) => setTimeout(r, 5));
-  await new Promise((r) => setTimeout(r, 300));
-  assert.ok(running, 'the run was still going after its first commit');
+  // The bottom codes tell noise from tone: the reference checkpoint gives every clip one top code.
+  const modelDir = join(dir, 'save', 'vqvae_001', 'BagBottomVQVAE');
+  const args = [BOILER, 'index', '--wav-dir', wavs, '--checkpoint', checkpoint, '--batch-size', '4', 'BagBottomVQVAE'];
+  // A commit after every batch, and a progress line for every clip.
+  const env = { BOILER_COMMIT_INTERVAL: '0', BOILER_PROGRESS_INTERVAL: '0' };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  // Killed at the first progress line after the first commit: 70-odd clips from the end.
+  await watchStderr(child).line((line) => /^index: \d+\/80 clips/.test(line) && existsSync(modelFile(modelDir, 'manifest')));
   child.kill('SIGKILL');
   await exited;
 
@@ -132,7 +136,7 @@ test('a run killed with SIGKILL mid-way keeps what it committed, and a rerun fin
 
   // What a kill during a write leaves (a pid above pid_max: surely not running).
   writeFileSync(join(modelDir, '00000', 'default', 'tensors.tsv.tmp-99999999'), 'half a file');
-  const rerun = await runBoiler(args.slice(1), { env: { BOILER_COMMIT_INTERVAL: '0' } });
+  const rerun = await runBoiler(args.slice(1), { env });
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stderr, new RegExp(`^${names.length - committed} clips added, ${committed} already indexed, 0 failed; ${names.length} clips`, 'm'));
   assert.deepEqual(lines(modelFile(modelDir, 'clips')), names);
@@ -157,7 +161,7 @@ test('bad input is one line and exit 1: no wav dir, an empty one, no checkpoint,
   assert.equal(noCheckpoint.code, 1);
   assert.match(noCheckpoint.stderr, /^boiler: cannot read checkpoint .*vqvae_404\.safetensors \(ENOENT\)/);
   const notVqvae = join(dir, 'save', 'vqvae_002.safetensors');
-  copyFileSync(new URL('../../shared/reference/expected.safetensors', import.meta.url), notVqvae);
+  copyFileSync(join(REFERENCE, 'expected.safetensors'), notVqvae);
   const wrong = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', notVqvae]);
   assert.equal(wrong.code, 1);
   const emptyDir = join(dir, 'no-wavs');

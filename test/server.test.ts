@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
 import { FIXTURES, runBoiler } from './helpers/cli.js';
-import { referenceModelDir } from './helpers/model-dir.js';
+import { REFERENCE_DIMENSION, REFERENCE_ENCODER, referenceModelDir } from './helpers/model-dir.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';
 import { startServe, type ServeProcess } from './helpers/serve.js';
 import { scratchDir } from './helpers/scratch.js';
@@ -65,10 +65,10 @@ describe('POST /nearest', () => {
 
   test('a wrong dimension, NaN, a k out of range, malformed JSON or an oversized body: 400 with a clear detail', async () => {
     const good = JSON.stringify({ embedding: tensorRow('beat-1.wav') });
-    await expect400('/nearest', JSON.stringify({ embedding: [1, 2, 3] }), /has 3 numbers but this index holds 64-dimensional vectors/);
+    await expect400('/nearest', JSON.stringify({ embedding: [1, 2, 3] }), new RegExp(`has 3 numbers but this index holds ${REFERENCE_DIMENSION}-dimensional vectors`));
     await expect400('/nearest', good.replace(/^\{"embedding":\[[^,]+/, '{"embedding":[NaN'), /not valid JSON.*JSON has no NaN or Infinity/);
-    await expect400('/nearest', JSON.stringify({ embedding: [...tensorRow('beat-1.wav').slice(1), 'x'] }), /element 63 is "x"/);
-    await expect400('/nearest', JSON.stringify({ embedding: new Array(64).fill(0) }), /all zeros/);
+    await expect400('/nearest', JSON.stringify({ embedding: [...tensorRow('beat-1.wav').slice(1), 'x'] }), new RegExp(`element ${REFERENCE_DIMENSION - 1} is "x"`));
+    await expect400('/nearest', JSON.stringify({ embedding: new Array(REFERENCE_DIMENSION).fill(0) }), /all zeros/);
     for (const k of ['0', '1001', 'ten', '2.5', '-1']) await expect400(`/nearest?k=${k}`, good, /k must be an integer from 1 to 1000/);
     await expect400('/nearest', '{"embedding": [1, 2', /the body is not valid JSON/);
     await expect400('/nearest', '', /the body is not valid JSON/);
@@ -127,7 +127,7 @@ describe('POST /nearest/audio', () => {
 describe('GET', () => {
   test('/health says what is served', async () => {
     const response = await fetch(server.url + '/health');
-    assert.deepEqual(await response.json(), { status: 'ok', encoder: 'BagTopVQVAE', dimension: 64, clips: 12, audio: true });
+    assert.deepEqual(await response.json(), { status: 'ok', encoder: REFERENCE_ENCODER, dimension: REFERENCE_DIMENSION, clips: 12, audio: true });
   });
 
   test('/openapi.json describes the three calls with a working example; /docs shows curl examples', async () => {
@@ -167,15 +167,17 @@ test('SIGTERM lets a request in flight finish, then the server exits 0', async (
   let answer = '';
   socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
   const closed = new Promise((resolve) => socket.once('close', resolve));
-  // Headers and half the body now; the rest once the server has been told to stop.
-  socket.write(`POST /nearest?k=2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 100)}`);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Headers and half the body now; the rest once the server has been told to stop. Expect:
+  // 100-continue makes the server say when it has the request (its headers parsed): the moment
+  // the request is in flight, and SIGTERM may come.
+  socket.write(`POST /nearest?k=2 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 100)}`);
+  await new Promise<void>((resolve) => socket.on('data', () => answer.includes('100 Continue') && resolve()));
   own.child.kill('SIGTERM');
-  while (!own.stderr().includes('finishing requests in flight')) await new Promise((resolve) => setTimeout(resolve, 20));
+  await own.stderrLine(/finishing requests in flight/);
   await assert.rejects(fetch(own.url + '/health'), 'no new connections while draining');
   socket.write(body.slice(100));
   await closed;
-  assert.match(answer, /^HTTP\/1\.1 200 OK/);
+  assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
   assert.match(answer, /Connection: close/i);
   assert.match(answer, /"coub_id":"tone-\d\.wav"/);
   assert.equal(await own.exited, 0);
@@ -210,20 +212,12 @@ function childrenOf(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
 }
 
-async function until(what: string, ready: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('--workers', () => {
   test('N worker processes share the port; one that dies is replaced; SIGTERM stops them all and exits 0', async () => {
     const pool = await startServe(['--model-dir', modelDir, '--workers', '2']);
     const primary = pool.child.pid!;
     try {
-      assert.match(pool.stderr(), /^serving 12 clips \(\d+ distinct 64-d BagTopVQVAE embeddings\) with 2 workers at http:\/\/127\.0\.0\.1:\d+ \(docs: /m);
+      assert.match(pool.stderr(), new RegExp(`^serving 12 clips \\(\\d+ distinct ${REFERENCE_DIMENSION}-d ${REFERENCE_ENCODER} embeddings\\) with 2 workers at http://127\\.0\\.0\\.1:\\d+ \\(docs: `, 'm'));
       const workers = childrenOf(primary);
       assert.equal(workers.length, 2);
       const ask = async () => {
@@ -236,7 +230,7 @@ describe('--workers', () => {
       assert.equal(upload.status, 200, 'a worker embeds uploads too');
 
       process.kill(workers[0], 'SIGKILL');
-      await until('a replacement worker', () => /serves in its place/.test(pool.stderr()));
+      await pool.stderrLine(/serves in its place/);
       const replaced = childrenOf(primary);
       assert.equal(replaced.length, 2);
       assert.ok(!replaced.includes(workers[0]));
