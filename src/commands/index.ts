@@ -4,6 +4,8 @@ import { createProgress } from '../cli/progress.js';
 import { ExitCode } from '../errors.js';
 import { ENCODERS, type EncoderName } from '../model/onnx/graph.js';
 import { buildModelDir, type BuiltModelDir } from '../search/build-model-dir.js';
+import { DEFAULT_GRAPH_PARAMETERS } from '../search/manifest.js';
+import { shellWord } from '../search/shell-word.js';
 
 interface IndexCommandOptions {
   wavDir: string;
@@ -23,11 +25,6 @@ function commitInterval(): number {
   return process.env.BOILER_COMMIT_INTERVAL && Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 30;
 }
 
-/** A path as one shell word, so that the export line can be pasted or eval'ed. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 function summaryLine(built: BuiltModelDir): string {
   return (
     `${built.added} clips added, ${built.already} already indexed, ${built.failed.length} failed; ` +
@@ -43,8 +40,8 @@ export function indexCommand(program: Command): Command {
     .requiredOption('--wav-dir <dir>', 'directory of 16 kHz mono wavs (boiler convert makes one)')
     .requiredOption('--checkpoint <file>', 'trained weights, SAVE/vqvae_NNN.safetensors; the model directory is SAVE/vqvae_NNN/ENCODER')
     .option('--batch-size <n>', 'clips per encoder run', integerIn(1, 1024), 32)
-    .option('--m <n>', 'HNSW links per node', integerIn(2, 128), 16)
-    .option('--ef-construction <n>', 'HNSW breadth while building', integerIn(1, 4096), 200)
+    .option('--m <n>', 'HNSW links per node', integerIn(2, 128), DEFAULT_GRAPH_PARAMETERS.m)
+    .option('--ef-construction <n>', 'HNSW breadth while building', integerIn(1, 4096), DEFAULT_GRAPH_PARAMETERS.efConstruction)
     .option('--json', 'print the summary as JSON on stdout instead of the export line')
     .addHelpText(
       'after',
@@ -63,6 +60,7 @@ export function indexCommand(program: Command): Command {
           commitSeconds: commitInterval(),
           progress: (total) => createProgress({ label: 'index', total, unit: 'clips' }),
           onFailure: ({ file, reason }) => context.info(`skipped ${file}: ${reason}`),
+          onRepair: (line) => context.info(`repairing: ${line}`),
         });
         context.info(summaryLine(built));
         if (options.json) {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { listWavFiles } from '../audio/wav-files.js';
 import { UserError } from '../errors.js';
@@ -14,6 +15,8 @@ export interface BuildModelDirOptions extends Omit<IndexWavsOptions, 'batchSize'
   checkpoint: string;
   encoder: EncoderName;
   parameters: Pick<IndexParameters, 'm' | 'efConstruction' | 'batchSize'>;
+  /** Called with each missing or damaged file found in the model directory, which this run repairs. */
+  onRepair?: (line: string) => void;
 }
 
 export interface BuiltModelDir extends IndexSummary {
@@ -38,9 +41,13 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
       dimension: compiled.encoder.dimension,
       checkpoint: compiled.checkpoint,
       parameters: { space: 'cosine', ...options.parameters },
+      wavDir: resolve(options.wavDir),
     });
+    for (const line of writer.repairs) options.onRepair?.(line);
     writeFileAtomic(modelFile(modelDir, 'encoder'), compiled.onnx);
     TfjsEncoder.save(modelFile(modelDir, 'tfjsEncoder'), compiled.weights, options.encoder);
+    writer.recordEncoderFile('encoder');
+    writer.recordEncoderFile('tfjsEncoder');
     return { modelDir, ...(await indexWavs(writer, compiled.encoder, wavFiles, { ...options, batchSize: options.parameters.batchSize })) };
   } finally {
     await compiled.encoder.close();

@@ -5,7 +5,9 @@ import { UserError } from '../errors.js';
 import { buildEncoderOnnx, type EncoderName } from '../model/onnx/graph.js';
 import { parseSafetensors, type TensorMap } from '../model/safetensors.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
-import { MODEL_FILES, modelFile } from './model-dir.js';
+import { readManifest, repairAdvice } from './manifest.js';
+import { modelFile, type ModelFile } from './model-dir.js';
+import { readCommitted } from './model-index.js';
 
 /** What embeds clips: the ONNX encoder on onnxruntime, or its TensorFlow.js form. */
 export interface ClipEncoderSession {
@@ -61,9 +63,16 @@ export async function compileEncoder(checkpointPath: string, name: EncoderName):
   };
 }
 
-/** The model directory's encoder, to embed query audio. */
+/** The model directory's encoder, to embed query audio, checked against what its manifest committed. */
 export async function loadModelEncoder(modelDir: string): Promise<ClipEncoderSession> {
   const path = modelFile(modelDir, 'encoder');
-  if (!existsSync(path)) throw new UserError(`${modelDir} has no ${MODEL_FILES.encoder}: run boiler index again to write it`);
-  return openEncoder(path, () => TfjsEncoder.load(modelFile(modelDir, 'tfjsEncoder')));
+  const manifest = readManifest(modelDir);
+  if (!existsSync(path)) {
+    throw new UserError(`${path} is missing: ${manifest ? repairAdvice(manifest) : 'run boiler index to write it'}`);
+  }
+  const committed = (file: ModelFile) => (manifest?.files?.[file] ? readCommitted(modelDir, file, manifest) : modelFile(modelDir, file));
+  return openEncoder(committed('encoder'), () => {
+    committed('tfjsEncoder');
+    return TfjsEncoder.load(modelFile(modelDir, 'tfjsEncoder'));
+  });
 }

@@ -1,11 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
 import { calibrateSearch, type Calibration } from './calibrate.js';
-import type { ClipIdentity } from './coub.js';
-import { MANIFEST_FORMAT, libraryVersions, readManifest, writeManifest, type IndexParameters, type Manifest } from './manifest.js';
-import { modelFile } from './model-dir.js';
-import { readIndexedClips } from './model-index.js';
+import { clipIdentity, readCrawlPermalinks, type ClipIdentity } from './coub.js';
+import {
+  DamagedManifest,
+  MANIFEST_FORMAT,
+  fileRecord,
+  libraryVersions,
+  readManifest,
+  writeManifest,
+  type FileRecord,
+  type IndexParameters,
+  type Manifest,
+} from './manifest.js';
+import { MODEL_FILES, modelFile, type ModelFile } from './model-dir.js';
+import { DamagedFile, committedGraph, readLines, readVectors } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
 import { UNCALIBRATED, VectorIndex } from './vector-index.js';
 import { makeDirectory } from '../util/make-dir.js';
@@ -21,18 +32,33 @@ export interface ModelDirSettings {
   dimension: number;
   checkpoint: { path: string; sha256: string };
   parameters: IndexParameters;
+  /** The wavs' directory: recorded for repairs, and where metadata.tsv's coub permalinks come from. */
+  wavDir?: string;
+}
+
+/** The committed clips a writer starts from, and what it found damaged on the way (repaired at its first commit). */
+interface Resumed {
+  files: string[];
+  urls: string[];
+  vectors: Float32Array[];
+  lines: string[];
+  repairs: string[];
 }
 
 /**
- * Adds clips to a model directory, resuming what an earlier (possibly killed) run committed.
+ * Adds clips to a model directory, resuming what an earlier (possibly killed) run committed and
+ * repairing what is missing or damaged.
  *
  * Every file is rewritten whole under a temporary name and renamed; manifest.json goes last and
- * is the commit point: readers take only the first `count` lines of the tsv files, so a run
- * killed between two renames leaves the previous commit intact, and the next run redoes at most
- * the clips since that commit.
+ * is the commit point: it records each file's size and sha256 (of the tsv files, the first
+ * `count` lines, the only ones readers take), so a run killed between two renames leaves the
+ * previous commit intact, a reader never takes a file from another commit, and the next run
+ * redoes at most the clips since that commit.
  */
 export class ModelDirWriter {
   readonly dir: string;
+  /** What was missing or damaged when the directory was opened, each said in a line; fixed at the next commit. */
+  readonly repairs: string[];
   private readonly settings: ModelDirSettings;
   private readonly createdAt: string;
   private readonly files: string[];
@@ -40,31 +66,77 @@ export class ModelDirWriter {
   private readonly tensorLines: string[];
   private readonly indexed: Set<string>;
   private readonly vectors: VectorIndex;
+  /** Records of the files written beside the index (the encoders), for the next manifest. */
+  private readonly encoderFiles: Partial<Record<ModelFile, FileRecord>>;
   /** The manifest last committed (or found), and whether anything changed since. */
   private committed: Manifest | undefined;
   private dirty: boolean;
 
-  private constructor(dir: string, settings: ModelDirSettings, previous: Manifest | undefined) {
+  private constructor(dir: string, settings: ModelDirSettings, previous: Manifest | undefined, repairs: string[]) {
     this.dir = dir;
     this.settings = settings;
     this.createdAt = previous?.createdAt ?? new Date().toISOString();
-    const { clips, vectors, lines } = previous ? readIndexedClips(dir, previous) : { clips: [], vectors: [], lines: [] };
-    this.files = clips.map((clip) => clip.file);
-    this.urls = clips.map((clip) => clip.url);
-    this.tensorLines = lines;
+    const resumed = previous ? ModelDirWriter.resume(dir, settings, previous) : { files: [], urls: [], vectors: [], lines: [], repairs: [] };
+    this.repairs = [...repairs, ...resumed.repairs];
+    this.files = resumed.files;
+    this.urls = resumed.urls;
+    this.tensorLines = resumed.lines;
     this.indexed = new Set(this.files);
+    this.encoderFiles = { encoder: previous?.files?.encoder, tfjsEncoder: previous?.files?.tfjsEncoder };
     // A graph built with other M or efConstruction is rebuilt with the ones asked for now.
     const sameGraph = previous?.parameters.m === settings.parameters.m && previous.parameters.efConstruction === settings.parameters.efConstruction;
-    const graphFile = sameGraph ? modelFile(dir, 'hnsw') : '';
+    const graphFile = (sameGraph && committedGraph(dir, previous, false)) || '';
+    if (sameGraph && !graphFile && resumed.files.length > 0) {
+      this.repairs.push(`${modelFile(dir, 'hnsw')} is missing, damaged or from a run that did not commit: rebuilt from ${MODEL_FILES.tensors}`);
+    }
     const { dimension, parameters } = settings;
-    this.vectors = VectorIndex.restore({ dimension, parameters, vectors, lines, graphFile, rebuild: true })!;
+    this.vectors = VectorIndex.restore({ dimension, parameters, vectors: resumed.vectors, lines: resumed.lines, graphFile, rebuild: true })!;
+    if (previous && readTextOrEmpty(modelFile(dir, 'projectorConfig')) !== projectorConfig()) {
+      this.repairs.push(`${modelFile(dir, 'projectorConfig')} is missing or damaged: written again`);
+    }
     this.committed = previous;
-    this.dirty = !previous || JSON.stringify(previous.parameters) !== JSON.stringify(settings.parameters) || !this.vectors.graphWasSaved;
+    this.dirty =
+      !previous ||
+      this.repairs.length > 0 ||
+      JSON.stringify(previous.parameters) !== JSON.stringify(settings.parameters) ||
+      !this.vectors.graphWasSaved ||
+      (settings.wavDir !== undefined && previous.wavDir !== settings.wavDir);
+  }
+
+  /**
+   * The clips `previous` committed, as far as the files still hold them: clips.tsv and tensors.tsv
+   * are the index, and when either is lost its clips are dropped, to be embedded again from the
+   * wav directory; metadata.tsv is written again from clips.tsv.
+   */
+  private static resume(dir: string, settings: ModelDirSettings, previous: Manifest): Resumed {
+    try {
+      const files = readLines(dir, 'clips', previous);
+      const { vectors, lines } = readVectors(dir, previous);
+      try {
+        return { files, urls: readLines(dir, 'metadata', previous), vectors, lines, repairs: [] };
+      } catch (error) {
+        if (!(error instanceof DamagedFile)) throw error;
+        const crawled = settings.wavDir === undefined ? undefined : readCrawlPermalinks(settings.wavDir);
+        const urls = files.map((file) => metadataLine(clipIdentity(file, crawled).label));
+        return { files, urls, vectors, lines, repairs: [`${modelFile(dir, 'metadata')} is missing or damaged: written again from ${MODEL_FILES.clips}`] };
+      }
+    } catch (error) {
+      if (!(error instanceof DamagedFile)) throw error;
+      const lost = `${modelFile(dir, error.file)} is missing or damaged: its ${previous.count} clips are embedded again`;
+      return { files: [], urls: [], vectors: [], lines: [], repairs: [lost] };
+    }
   }
 
   /** Opens `dir` to add clips: a new directory, or one indexed before with the same checkpoint and encoder. */
   static open(dir: string, settings: ModelDirSettings): ModelDirWriter {
-    const previous = readManifest(dir);
+    const repairs: string[] = [];
+    let previous: Manifest | undefined;
+    try {
+      previous = readManifest(dir);
+    } catch (error) {
+      if (!(error instanceof DamagedManifest)) throw error;
+      repairs.push(`${modelFile(dir, 'manifest')} is damaged: the directory is indexed afresh`);
+    }
     if (previous) {
       const mismatch =
         previous.encoder !== settings.encoder
@@ -78,7 +150,7 @@ export class ModelDirWriter {
     }
     makeDirectory(dirname(modelFile(dir, 'tensors')));
     for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeStaleTemporaries(folder);
-    return new ModelDirWriter(dir, settings, previous);
+    return new ModelDirWriter(dir, settings, previous, repairs);
   }
 
   get count(): number {
@@ -101,6 +173,16 @@ export class ModelDirWriter {
   }
 
   /**
+   * Records an encoder file just written beside the index, for the next commit; a file equal to
+   * the committed one leaves the manifest as it is.
+   */
+  recordEncoderFile(file: 'encoder' | 'tfjsEncoder'): void {
+    const record = fileRecord(readFileSync(modelFile(this.dir, file)));
+    if (JSON.stringify(record) !== JSON.stringify(this.encoderFiles[file])) this.dirty = true;
+    this.encoderFiles[file] = record;
+  }
+
+  /**
    * Writes every file, the manifest last, when anything changed; returns the manifest now on
    * disk. `calibrate` (at the end of a run) chooses the search plan anew for the vectors now
    * held; intermediate commits keep the last plan, or exact search before there is one.
@@ -110,12 +192,18 @@ export class ModelDirWriter {
     const stale = options.calibrate && this.committed?.search.queries === 0 && this.vectors.distinct >= 2;
     if (!this.dirty && this.committed && !stale) return this.committed;
     const search = options.calibrate ? calibrateSearch(this.vectors) : (this.committed?.search ?? uncalibrated());
+    const files: Partial<Record<ModelFile, FileRecord>> = { ...this.encoderFiles };
+    const write = (file: ModelFile, text: string) => {
+      writeFileAtomic(modelFile(this.dir, file), text);
+      files[file] = fileRecord(text);
+    };
     const lines = (list: string[]) => (list.length ? list.join('\n') + '\n' : '');
-    writeFileAtomic(modelFile(this.dir, 'tensors'), lines(this.tensorLines));
-    writeFileAtomic(modelFile(this.dir, 'metadata'), lines(this.urls));
-    writeFileAtomic(modelFile(this.dir, 'clips'), lines(this.files));
-    writeFileAtomic(modelFile(this.dir, 'projectorConfig'), projectorConfig());
+    write('tensors', lines(this.tensorLines));
+    write('metadata', lines(this.urls));
+    write('clips', lines(this.files));
+    write('projectorConfig', projectorConfig());
     this.vectors.saveGraph(modelFile(this.dir, 'hnsw'));
+    files.hnsw = fileRecord(readFileSync(modelFile(this.dir, 'hnsw')));
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       encoder: this.settings.encoder,
@@ -125,6 +213,8 @@ export class ModelDirWriter {
       checkpoint: this.settings.checkpoint,
       parameters: this.settings.parameters,
       search,
+      wavDir: this.settings.wavDir ?? this.committed?.wavDir,
+      files,
       libraries: libraryVersions(),
       createdAt: this.createdAt,
       updatedAt: new Date().toISOString(),
@@ -133,5 +223,14 @@ export class ModelDirWriter {
     this.committed = manifest;
     this.dirty = false;
     return manifest;
+  }
+}
+
+/** A small file's text, or '' where it cannot be read. */
+function readTextOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }

@@ -73,14 +73,15 @@ export class VectorIndex {
     this.graph = graph;
   }
 
-  static create(dimension: number, parameters: GraphParameters, capacity = 1024): VectorIndex {
+  static create(dimension: number, parameters: GraphParameters, capacity = MIN_CAPACITY): VectorIndex {
     return new VectorIndex(dimension, parameters, newGraph(dimension, parameters, capacity));
   }
 
   /**
    * An index over stored clips (`vectors` in index order, with their tensors.tsv `lines`), taking
-   * the graph from `graphFile` when that file holds exactly their distinct vectors. Otherwise the
-   * graph is built anew when `rebuild`, else there is no index (undefined).
+   * the graph from `graphFile` when that file holds exactly their distinct vectors (the caller
+   * has checked the file against its manifest). Otherwise the graph is built anew when `rebuild`,
+   * else there is no index (undefined).
    */
   static restore(stored: {
     dimension: number;
@@ -100,7 +101,7 @@ export class VectorIndex {
       return index;
     }
     if (!stored.rebuild) return undefined;
-    index.graph = newGraph(dimension, parameters, Math.max(distinct.length, 1));
+    index.graph = newGraph(dimension, parameters, distinct.length);
     distinct.forEach((vector, label) => index.graph.addPoint(Array.from(vector), label));
     return index;
   }
@@ -129,15 +130,24 @@ export class VectorIndex {
   add(vector: Float32Array): number {
     if (vector.length !== this.dimension) throw new Error(`expected a ${this.dimension}-dimensional vector, got ${vector.length}`);
     if (!vector.some((v) => v !== 0)) throw new Error('the embedding is all zeros, so it has no cosine neighbours');
-    const [fresh] = this.groupClips([vector], [tensorLine(vector)]);
-    if (fresh) {
-      const label = this.distinct - 1;
-      if (label >= this.graph.getMaxElements()) this.graph.resizeIndex(2 * this.graph.getMaxElements());
-      this.graph.addPoint(Array.from(fresh), label);
+    const line = tensorLine(vector);
+    if (!this.labelOfLine.has(line)) {
+      // Into the graph first: if hnswlib refuses the point, the index is left as it was.
+      const label = this.distinct;
+      this.reserve(label + 1);
+      this.graph.addPoint(Array.from(vector), label);
       this.graphWasSaved = false;
       this.bruteForce = undefined;
     }
+    this.groupClips([vector], [line]);
     return this.count - 1;
+  }
+
+  /** Grows the graph to hold `points`, at least doubling it so that adding clip by clip stays linear. */
+  private reserve(points: number): void {
+    const capacity = this.graph.getMaxElements();
+    if (points <= capacity) return;
+    this.graph.resizeIndex(graphCapacity(Math.max(points, 2 * capacity)));
   }
 
   /**
@@ -211,20 +221,33 @@ export class VectorIndex {
   }
 }
 
-/** The graph saved at `path`, or undefined when there is none or it cannot be read. */
+/**
+ * The graph saved at `path`, or undefined when there is none, it cannot be read, or it holds no
+ * points. hnswlib loads a graph with room for exactly the points it holds, so an empty one would
+ * come back with capacity 0, which it can neither add to nor resize: an empty graph is built anew.
+ */
 function readGraph(path: string, dimension: number): InstanceType<typeof HierarchicalNSW> | undefined {
   if (!existsSync(path)) return undefined;
   const graph = new HierarchicalNSW('cosine', dimension);
   try {
     graph.readIndexSync(path);
-    return graph;
   } catch {
     return undefined;
   }
+  return graph.getCurrentCount() > 0 && graph.getMaxElements() >= graph.getCurrentCount() ? graph : undefined;
 }
 
-function newGraph(dimension: number, parameters: GraphParameters, capacity: number): InstanceType<typeof HierarchicalNSW> {
+/** Room for fewer points than this is not worth a graph allocation of its own. */
+const MIN_CAPACITY = 1024;
+
+/** A capacity hnswlib can allocate: a whole number from MIN_CAPACITY up (it takes 32-bit counts). */
+function graphCapacity(points: number): number {
+  if (!Number.isInteger(points) || points < 0 || points >= 2 ** 32) throw new Error(`cannot size a graph for ${points} points`);
+  return Math.max(points, MIN_CAPACITY);
+}
+
+function newGraph(dimension: number, parameters: GraphParameters, points: number): InstanceType<typeof HierarchicalNSW> {
   const graph = new HierarchicalNSW('cosine', dimension);
-  graph.initIndex(capacity, parameters.m, parameters.efConstruction, RANDOM_SEED);
+  graph.initIndex(graphCapacity(points), parameters.m, parameters.efConstruction, RANDOM_SEED);
   return graph;
 }
