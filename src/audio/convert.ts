@@ -7,7 +7,7 @@ import { describeError, UserError } from '../errors.js';
 import { SAMPLE_RATE } from './clip.js';
 import { locateFfmpeg } from './ffmpeg.js';
 import { assignOutputNames, listMediaFiles, MEDIA_EXTENSIONS, type NameClash } from './media-files.js';
-import { convertFiles } from './transcode.js';
+import { convertFiles, type TranscodeOptions } from './transcode.js';
 import { readWavHeader } from './wav-header.js';
 import { prepareOutputDirectory } from '../util/make-dir.js';
 
@@ -50,6 +50,8 @@ export interface ConvertSummary {
   failed: Failure[];
   clashes: NameClash[];
   seconds: number;
+  /** What `stop` left undone (not started, or cut short): the next run converts it. */
+  remaining: Conversion[];
 }
 
 export interface RunOptions {
@@ -59,6 +61,11 @@ export interface RunOptions {
   ffmpegPath?: string;
   /** Called as each conversion ends, successful or not: drives a progress bar. */
   onDone?: (conversion: Conversion, failure?: Failure) => void;
+  /**
+   * Aborting it stops the run: no new ffmpeg starts, the running ones are killed and their
+   * temporary files removed; the wavs already in place stay, so a rerun converts only the rest.
+   */
+  stop?: AbortSignal;
 }
 
 function requireDirectory(path: string, what: string): void {
@@ -126,11 +133,11 @@ function chunks<T>(items: T[], size: number): T[][] {
  * ffmpeg cannot open fails the whole process, so then the files go one by one, to tell which and
  * why. Never rejects: whatever goes wrong with a file is that file's reason.
  */
-async function convertBatch(batch: Conversion[], options: { ffmpegPath: string; rate: number }): Promise<(string | undefined)[]> {
+async function convertBatch(batch: Conversion[], options: TranscodeOptions): Promise<(string | undefined)[]> {
   try {
     return await convertFiles(batch, options);
   } catch (error) {
-    if (batch.length === 1) return [describeError(error)];
+    if (batch.length === 1 || options.stop?.aborted) return batch.map(() => describeError(error));
   }
   const reasons: (string | undefined)[] = [];
   for (const conversion of batch) reasons.push(...(await convertBatch([conversion], options)));
@@ -140,22 +147,33 @@ async function convertBatch(batch: Conversion[], options: { ffmpegPath: string; 
 /**
  * Runs a plan's conversions, at most `jobs` ffmpeg processes at a time. A file that cannot be
  * converted (ffmpeg cannot decode it, its output name is too long, its output cannot be written)
- * is a Failure in the summary, with the reason, and the others go on.
+ * is a Failure in the summary, with the reason, and the others go on; `stop` ends the run early.
  */
 export async function runConversion(plan: ConversionPlan, options: RunOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
+  const { stop } = options;
   const ffmpegPath = options.ffmpegPath ?? locateFfmpeg().path;
   const jobs = options.jobs ?? availableParallelism();
   const limit = pLimit(jobs);
   removeStaleTemporaries(plan.outputDir);
   const converted: Conversion[] = [];
   const failed: Failure[] = [];
+  const remaining: Conversion[] = [];
   const batches = chunks(plan.pending, batchSize(plan.pending.length, jobs));
   await Promise.all(
     batches.map((batch) =>
       limit(async () => {
-        const reasons = await convertBatch(batch, { ffmpegPath, rate: plan.rate });
+        if (stop?.aborted) {
+          remaining.push(...batch);
+          return;
+        }
+        const reasons = await convertBatch(batch, { ffmpegPath, rate: plan.rate, stop });
         batch.forEach((conversion, i) => {
+          // A file without its wav when the run was stopped may only have been cut short: the next run tries it again.
+          if (reasons[i] !== undefined && stop?.aborted) {
+            remaining.push(conversion);
+            return;
+          }
           const failure = reasons[i] === undefined ? undefined : { source: conversion.source, reason: reasons[i] };
           if (failure) failed.push(failure);
           else converted.push(conversion);
@@ -171,6 +189,7 @@ export async function runConversion(plan: ConversionPlan, options: RunOptions = 
     failed: failed.sort(bySource),
     clashes: plan.clashes,
     seconds: (performance.now() - started) / 1000,
+    remaining: remaining.sort(bySource),
   };
 }
 

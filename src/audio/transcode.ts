@@ -53,22 +53,32 @@ export function ffmpegReason(stderr: string, inputs: string[]): string {
   return /matches no streams/.test(reason) ? `no audio stream (${reason})` : reason;
 }
 
+export interface TranscodeOptions {
+  ffmpegPath: string;
+  rate: number;
+  /** Aborting it kills the running ffmpeg: its files then have no wav and no temporary left. */
+  stop?: AbortSignal;
+}
+
 /** Runs one ffmpeg process that converts every input of `files` to its output. */
-function runFfmpeg(ffmpegPath: string, files: Transcode[], rate: number): Promise<void> {
+function runFfmpeg(files: Transcode[], { ffmpegPath, rate, stop }: TranscodeOptions): Promise<void> {
   const command = ffmpeg().setFfmpegPath(ffmpegPath);
   files.forEach(({ input }, i) => {
     command.input(input).inputOptions(i === 0 ? [...FFMPEG_GLOBAL_OPTIONS, ...INPUT_OPTIONS] : INPUT_OPTIONS);
   });
   files.forEach(({ output }, i) => command.output(output).outputOptions(wavOutputOptions(i, rate)));
-  return new Promise((resolve, reject) => {
+  const kill = () => command.kill('SIGKILL');
+  return new Promise<void>((resolve, reject) => {
     command
       .on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
         const inputs = files.map((f) => f.input);
         reject(new DecodeError((stderr && ffmpegReason(stderr, inputs)) || error.message));
       })
-      .on('end', () => resolve())
+      // A Ctrl-C on the terminal reaches ffmpeg too, and it may end its files early: none is kept then.
+      .on('end', () => (stop?.aborted ? reject(new DecodeError('interrupted')) : resolve()))
       .run();
-  });
+    stop?.addEventListener('abort', kill, { once: true });
+  }).finally(() => stop?.removeEventListener('abort', kill));
 }
 
 /** What a file-system error code means, in words, for the few that a conversion meets. */
@@ -124,13 +134,13 @@ function placeWav(temporary: string, output: string): string | undefined {
  * Rejects with a DecodeError when ffmpeg fails, which it does as a whole: one input that it cannot
  * open fails every file of the call.
  */
-export async function convertFiles(files: Transcode[], options: { ffmpegPath: string; rate: number }): Promise<(string | undefined)[]> {
+export async function convertFiles(files: Transcode[], options: TranscodeOptions): Promise<(string | undefined)[]> {
   const reasons = files.map(reasonNotToConvert);
   const work = files.filter((_, i) => reasons[i] === undefined);
   if (work.length === 0) return reasons;
   const temporaries = work.map(({ input, output }) => ({ input, output: temporaryName(output) }));
   try {
-    await runFfmpeg(options.ffmpegPath, temporaries, options.rate);
+    await runFfmpeg(temporaries, options);
     work.forEach(({ output }, i) => {
       reasons[files.indexOf(work[i])] = placeWav(temporaries[i].output, output);
     });

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { planConversion, runConversion, type ConvertSummary } from '../audio/convert.js';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { action, integerIn } from '../cli/context.js';
+import { INTERRUPTED, watchInterrupts } from '../cli/interrupt.js';
 import { createProgress } from '../cli/progress.js';
 import { ExitCode } from '../errors.js';
 
@@ -15,11 +16,17 @@ interface ConvertCommandOptions {
   json?: boolean;
 }
 
-/** The report's lines: each failure and name clash, then the counts. */
+/** The report's lines: each failure and name clash, then the counts, or where an interrupted run stopped. */
 export function summaryLines(summary: ConvertSummary, outputDir: string): string[] {
+  const failures = summary.failed.map((f) => `failed: ${f.source}: ${f.reason}`);
+  if (summary.remaining.length > 0) {
+    const done = summary.converted.length + summary.upToDate.length;
+    const total = done + summary.failed.length + summary.remaining.length;
+    return [...failures, `interrupted: ${done} of ${total} converted, run the same command again to finish`];
+  }
   const rate = summary.converted.length / Math.max(summary.seconds, 1e-3);
   return [
-    ...summary.failed.map((f) => `failed: ${f.source}: ${f.reason}`),
+    ...failures,
     ...summary.clashes.map((c) => `name clash: ${c.source} not converted, ${c.output} comes from ${c.keptSource}`),
     `${summary.converted.length} converted, ${summary.upToDate.length} up to date, ${summary.failed.length} failed, ` +
       `${summary.clashes.length} name clashes in ${summary.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s) → ${outputDir}`,
@@ -46,14 +53,17 @@ export function convertCommand(program: Command): Command {
         const ffmpegPath = locateFfmpeg(options.ffmpeg).path;
         const plan = planConversion({ input: options.in, output: options.out, rate: options.rate, force: options.force });
         const progress = plan.pending.length > 0 ? createProgress({ label: 'convert', total: plan.pending.length, unit: 'files' }) : undefined;
+        const interrupt = watchInterrupts({ notice: 'stopping: no new files, the running ffmpegs are stopped', info: context.info });
         const summary = await runConversion(plan, {
           jobs: options.jobs,
           ffmpegPath,
           onDone: (conversion) => progress?.tick(1, conversion.source),
-        });
+          stop: interrupt.signal,
+        }).finally(() => interrupt.dispose());
         progress?.stop();
         for (const line of summaryLines(summary, plan.outputDir)) context.info(line);
         if (options.json) context.stdout.write(JSON.stringify({ output: plan.outputDir, ...summary }, null, 2) + '\n');
+        if (interrupt.signal.aborted) return INTERRUPTED;
         return summary.failed.length > 0 ? ExitCode.partial : ExitCode.ok;
       }),
     );
