@@ -11,6 +11,7 @@ import { convertFile } from '../src/audio/transcode.js';
 import { readWavHeader } from '../src/audio/wav-header.js';
 import { BOILER, FIXTURES, runBoiler } from './helpers/cli.js';
 import { scratchDir } from './helpers/scratch.js';
+import { watchStderr } from './helpers/stderr-lines.js';
 
 const FFMPEG = locateFfmpeg().path;
 const MEDIA = join(FIXTURES, 'media');
@@ -208,11 +209,11 @@ test('a run killed with SIGKILL mid-way (boiler and its ffmpegs) leaves no parti
   const out = scratch();
   // In its own process group, so that the kill takes boiler and its ffmpeg processes at once, as a
   // crash or an OOM kill would: an ffmpeg that survived would finish its file and hide a partial write.
-  const child = spawn(process.execPath, [BOILER, 'convert', '--in', input, '--out', out, '--jobs', '2'], { stdio: 'ignore', detached: true });
-  let running = true;
-  const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => (running = false));
-  while (running && wavsIn(out).length === 0) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(running, 'the run was still going when the first wav appeared');
+  // A progress line per file: the kill comes as the first file is done, all others to go.
+  const env = { ...process.env, BOILER_PROGRESS_INTERVAL: '0' };
+  const child = spawn(process.execPath, [BOILER, 'convert', '--in', input, '--out', out, '--jobs', '2'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  await watchStderr(child).line(new RegExp(`^convert: 1/${total} files`));
   process.kill(-child.pid!, 'SIGKILL');
   await exited;
 

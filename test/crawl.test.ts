@@ -227,9 +227,13 @@ test('a download that keeps failing is listed as failed with its reason, the cra
 });
 
 test('no more than --concurrency downloads run at once, and they do overlap', async (t) => {
-  const host = await startFakeCoub({ timelines: { music: manyCoubs('c', 12) }, mediaDelayMs: 40 });
+  const host = await startFakeCoub({ timelines: { music: manyCoubs('c', 12) }, holdMedia: true });
   t.after(() => host.close());
-  const summary = await crawl(options(temporaryDir(), host, { concurrency: 3, perPage: 5, video: true }));
+  const run = crawl(options(temporaryDir(), host, { concurrency: 3, perPage: 5, video: true }));
+  // The server answers no download until three are waiting at once.
+  await host.mediaInFlight(3);
+  host.releaseMedia();
+  const summary = await run;
   assert.equal(summary.new, 12);
   assert.equal(host.maxConcurrentMedia, 3);
 });

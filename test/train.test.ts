@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readSafetensors } from '../src/model/safetensors.js';
 import { BOILER, runBoiler } from './helpers/cli.js';
+import { REFERENCE_CHECKPOINT } from './helpers/model-dir.js';
 import { fixtureWavs } from './helpers/wavs.js';
 import { scratchDir } from './helpers/scratch.js';
 
-const REFERENCE = new URL('../../shared/reference/', import.meta.url).pathname;
 /** 12 fixture clips in batches of 4: three steps an epoch. */
 const SMOKE = ['--preset', 'tiny', '--batch-size', '4', '--lr', '1e-3', '--seed', '7', '--image-every', '2'];
 
@@ -101,8 +101,8 @@ test('bad inputs get one clear line and exit 1', async () => {
   const corrupt = join(empty, 'corrupt.safetensors');
   writeFileSync(corrupt, 'garbage that is not a checkpoint');
   cases.push([['--wav-dir', wavs, '--load-path', corrupt], /corrupt\.safetensors is not a valid safetensors file/]);
-  // The reference checkpoint is the paper preset: loading it into the tiny model must say so.
-  cases.push([['--wav-dir', wavs, '--load-path', join(REFERENCE, 'vqvae_reference.safetensors')], /preset|shape/]);
+  // The reference checkpoint is the tiny preset: loading it into the paper model must say so.
+  cases.push([['--wav-dir', wavs, '--load-path', REFERENCE_CHECKPOINT, '--preset', 'paper'], /preset|shape/]);
   const aFile = join(empty, 'a-file');
   writeFileSync(aFile, '');
   cases.push([['--wav-dir', wavs, '--save-path', aFile], /^boiler: cannot write to output directory .*a-file \(EEXIST\): choose a writable --save-path$/m]);

@@ -56,8 +56,8 @@ export interface FakeCoubOptions {
   /** Coubs that become hot right after a category's first page is served: they shift its pages for a crawler that pages without anchors. */
   arrivals?: Record<string, FakeCoubSpec[]>;
   faults?: Fault[];
-  /** Holds every media answer this long, so that downloads overlap. */
-  mediaDelayMs?: number;
+  /** Holds every media answer until the test calls releaseMedia(), so that downloads pile up. */
+  holdMedia?: boolean;
 }
 
 export interface FakeCoubHost {
@@ -68,6 +68,10 @@ export interface FakeCoubHost {
   maxConcurrentMedia: number;
   /** Resolves once `count` stall faults are holding a half-sent body. */
   stalled(count: number): Promise<void>;
+  /** Resolves once `count` media answers are in flight at once. */
+  mediaInFlight(count: number): Promise<void>;
+  /** Sends the held media answers, and every later one at once (see holdMedia). */
+  releaseMedia(): void;
   close(): Promise<void>;
 }
 
@@ -97,6 +101,9 @@ export async function startFakeCoub(options: FakeCoubOptions): Promise<FakeCoubH
   const stallWaiters: { count: number; resolve: () => void }[] = [];
   let stalls = 0;
   let mediaInFlight = 0;
+  const inFlightWaiters: { count: number; resolve: () => void }[] = [];
+  let mediaHeld = options.holdMedia ?? false;
+  const heldMedia: (() => void)[] = [];
   let origin = '';
 
   const host: FakeCoubHost = {
@@ -105,6 +112,11 @@ export async function startFakeCoub(options: FakeCoubOptions): Promise<FakeCoubH
     requests: [],
     maxConcurrentMedia: 0,
     stalled: (count) => (stalls >= count ? Promise.resolve() : new Promise((resolve) => stallWaiters.push({ count, resolve }))),
+    mediaInFlight: (count) => (mediaInFlight >= count ? Promise.resolve() : new Promise((resolve) => inFlightWaiters.push({ count, resolve }))),
+    releaseMedia() {
+      mediaHeld = false;
+      for (const release of heldMedia.splice(0)) release();
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -236,7 +248,8 @@ export async function startFakeCoub(options: FakeCoubOptions): Promise<FakeCoubH
       mediaInFlight++;
       host.maxConcurrentMedia = Math.max(host.maxConcurrentMedia, mediaInFlight);
       res.on('close', () => mediaInFlight--);
-      if (options.mediaDelayMs) await new Promise((resolve) => setTimeout(resolve, options.mediaDelayMs));
+      for (const waiter of inFlightWaiters.filter((w) => mediaInFlight >= w.count)) waiter.resolve();
+      if (mediaHeld) await new Promise<void>((resolve) => heldMedia.push(resolve));
     }
     const fault = takeFault(record.url);
     record.fault = fault?.type;
