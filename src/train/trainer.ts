@@ -92,7 +92,8 @@ function validate(options: TrainOptions, paths: string[], rejected: RejectedWav[
     );
   }
   if (paths.length < options.batchSize) {
-    throw new UserError(`${options.wavDir} has ${paths.length} usable clips, fewer than one batch of ${options.batchSize}: lower --batch-size or add clips`);
+    const unreadable = rejected.length ? ` (and ${rejected.length} wavs training cannot read)` : '';
+    throw new UserError(`${options.wavDir} has ${paths.length} clips, fewer than one batch of ${options.batchSize}${unreadable}: lower --batch-size or add clips`);
   }
 }
 
