@@ -202,6 +202,9 @@ test('a model directory without encoder.onnx serves embeddings and answers uploa
     assert.deepEqual(await response.json(), [{ distance: 0, coub_id: 'clip-123.wav', url: 'clip-123.wav' }]);
     const audio = await fetch(own.url + '/nearest/audio', { method: 'POST', body: 'x' });
     assert.equal(audio.status, 503);
+    // The advice is the index run that writes it, as far as the manifest knows it.
+    const { detail } = (await audio.json()) as { detail: string };
+    assert.match(detail, /cannot embed audio: run boiler index --checkpoint none BagTopVQVAE --ef-construction 100 again, with the --wav-dir it was made from/);
   } finally {
     own.child.kill('SIGKILL');
   }

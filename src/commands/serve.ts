@@ -6,7 +6,7 @@ import { action, integerIn, positiveNumber, type CommandContext } from '../cli/c
 import { ExitCode, UserError } from '../errors.js';
 import { MediaEmbedder } from '../search/media-embedder.js';
 import { modelFile, resolveModelDir } from '../search/model-dir.js';
-import type { Manifest } from '../search/manifest.js';
+import { repairAdvice, type Manifest } from '../search/manifest.js';
 import { ModelIndex } from '../search/model-index.js';
 import { startServer } from '../server/server.js';
 import { reportStartError, startWorkers } from '../server/workers.js';
@@ -37,8 +37,8 @@ function stopSignal(): Promise<string> {
   });
 }
 
-function noEncoderLine(modelDir: string): string {
-  return `${modelDir} has no encoder.onnx: POST /nearest/audio will answer 503 (run boiler index to write it)`;
+function noEncoderLine(modelDir: string, manifest: Manifest): string {
+  return `${modelDir} has no encoder.onnx: POST /nearest/audio will answer 503 (${repairAdvice(manifest)})`;
 }
 
 function servingLine(manifest: Manifest, url: string, workers: number): string {
@@ -54,7 +54,7 @@ async function superviseWorkers(modelDir: string, options: ServeCommandOptions, 
   const { manifest } = ModelIndex.open(modelDir);
   // What a worker would stop on, found here once: each would print it.
   if (existsSync(modelFile(modelDir, 'encoder'))) locateFfmpeg(options.ffmpeg);
-  else context.info(noEncoderLine(modelDir));
+  else context.info(noEncoderLine(modelDir, manifest));
   const pool = await startWorkers(options.workers, context.info);
   context.info(servingLine(manifest, pool.url, options.workers));
   const signal = await stopped;
@@ -72,7 +72,7 @@ async function serveOne(modelDir: string, options: ServeCommandOptions, context:
   const stopped = stopSignal();
   const index = ModelIndex.open(modelDir);
   const embedder = existsSync(modelFile(modelDir, 'encoder')) ? await MediaEmbedder.open(modelDir, locateFfmpeg(options.ffmpeg).path) : undefined;
-  if (!embedder && !worker) context.info(noEncoderLine(modelDir));
+  if (!embedder && !worker) context.info(noEncoderLine(modelDir, index.manifest));
   const server = await startServer({
     index,
     embedder,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { describeError, UserError } from '../errors.js';
+import { repairAdvice } from '../search/manifest.js';
 import type { MediaEmbedder } from '../search/media-embedder.js';
 import type { ModelIndex } from '../search/model-index.js';
 import { readBody } from './body.js';
@@ -79,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       case '/nearest/audio': {
         allow('POST');
         const k = parseK(new URLSearchParams(search));
-        if (!embedder) throw new HttpError(503, `${index.dir} has no encoder.onnx, so this server cannot embed audio: run boiler index to write it`);
+        if (!embedder) throw new HttpError(503, `${index.dir} has no encoder.onnx, so this server cannot embed audio: ${repairAdvice(index.manifest)}`);
         const body = await readBody(request, options.maxUploadBytes, 'upload');
         const matches = await mediaJobs(() => nearestToMedia(index, embedder, body, request.headers['content-type'], k));
         return send(response, 200, matchesJson(matches));
