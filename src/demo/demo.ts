@@ -24,6 +24,9 @@ export const DEMO_SETTINGS = {
   epochs: 8,
   batchSize: 4,
   lr: 3e-3,
+  // The settings the demo's clip neighbours were checked with: OneCycle and the original codebooks.
+  schedule: 'onecycle',
+  codebook: 'original',
   seed: 0,
   encoder: 'BagBottomVQVAE' as EncoderName,
   query: 'noise-2.m4a',
@@ -62,6 +65,8 @@ export async function runDemo(workDir: string, listener: DemoListener, ffmpegFla
       epochs: DEMO_SETTINGS.epochs,
       batchSize: DEMO_SETTINGS.batchSize,
       lr: DEMO_SETTINGS.lr,
+      schedule: DEMO_SETTINGS.schedule,
+      codebook: DEMO_SETTINGS.codebook,
       latentLossWeight: 0.5,
       preset: DEMO_SETTINGS.preset,
       seed: DEMO_SETTINGS.seed,

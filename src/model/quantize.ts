@@ -79,7 +79,12 @@ export function quantize(x0: tf.Tensor2D, embedding0: tf.Tensor2D): Quantized {
 
 /** The raw codebook rescaled to the target norm per code, as the original does after every optimiser step. */
 export function renormalisedCodebook(embedding0: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => rescaleRows(embedding0, targetNorm(embedding0.shape[1])));
+  return atTargetNorm(embedding0);
+}
+
+/** Rows [P, dim] rescaled to the target norm: codes after renormalisation, or inputs as the quantiser compares them. */
+export function atTargetNorm(rows: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => rescaleRows(rows, targetNorm(rows.shape[1])));
 }
 
 /**
@@ -97,4 +102,16 @@ export function codeUsageEntropy(ids: ArrayLike<number>, nCodes: number): number
     entropy -= p * Math.log(p);
   }
   return entropy;
+}
+
+/** How many codes a batch uses: distinct codes, and perplexity (exp of the usage entropy: the number of equally used codes it equals). */
+export interface CodeUsage {
+  codes: number;
+  entropy: number;
+  perplexity: number;
+}
+
+export function codeUsage(ids: ArrayLike<number>, nCodes: number): CodeUsage {
+  const entropy = codeUsageEntropy(ids, nCodes);
+  return { codes: new Set(Array.from(ids)).size, entropy, perplexity: Math.exp(entropy) };
 }

@@ -3,13 +3,15 @@ import { UserError } from '../errors.js';
 import { applyConv } from './layers.js';
 import { PRESET_NAMES, PRESETS, architecture, parameterSpecs } from './presets.js';
 import type { Architecture, ConvLayer, ParameterSpec, PresetName, VQVAE2Config } from './presets.js';
-import { quantize, renormalisedCodebook } from './quantize.js';
+import { atTargetNorm, quantize, renormalisedCodebook } from './quantize.js';
 import type { TensorMap } from './safetensors.js';
 import { checkStateDict, fromTorchLayout, tfShape, toNamedTensor } from './state-dict.js';
 import { ensureWasmConvKernels } from './wasm-kernels.js';
 
 export type { PresetName, VQVAE2Config } from './presets.js';
-export { codeUsageEntropy } from './quantize.js';
+export { codeUsage, codeUsageEntropy } from './quantize.js';
+
+export type CodebookLevel = 'top' | 'bottom';
 
 /** Codes, quantised latents and latent loss of a batch: what `encode` gives. */
 export interface Encoded {
@@ -118,6 +120,34 @@ export class VQVAE2 {
 
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
+  }
+
+  /** The raw codebook of a level, [codes, embedDim]: a trainer's handle for setting codes from data. */
+  codebook(level: CodebookLevel): tf.Variable {
+    return this.variables.get(this.codebookName(level))!;
+  }
+
+  /** The state_dict name of a level's codebook (its optimiser state goes by the same name). */
+  codebookName(level: CodebookLevel): string {
+    return this.arch.codebooks[level].name;
+  }
+
+  /**
+   * The rows a level's quantiser compares with its codes for `mel` [N, 80, 256], rescaled to the
+   * quantiser's norm: [N·23, embedDim] for the top, [N·19·63, embedDim] for the bottom (whose
+   * input passes through the top's current codes, as in `encode`). For setting codes from data.
+   */
+  quantizerInputs(mel: tf.Tensor3D, level: CodebookLevel): tf.Tensor2D {
+    ensureWasmConvKernels();
+    return tf.tidy(() => {
+      const [n, mels, frames] = mel.shape;
+      const encB = this.encodeBottom(tf.reshape(mel, [n, mels, frames, 1]) as tf.Tensor4D);
+      const topInput = this.conv('quantize_conv_t', this.encodeTop(encB));
+      const rows = (grid: tf.Tensor4D) => atTargetNorm(tf.reshape(grid, [-1, this.config.embedDim]) as tf.Tensor2D);
+      if (level === 'top') return rows(topInput);
+      const top = this.quantizeGrid(topInput, this.arch.codebooks.top.name);
+      return rows(this.conv('quantize_conv_b', tf.concat([this.decodeTop(top.quant), encB], -1)));
+    });
   }
 
   /** mel [N, 80, 256] → codes and quantised latents (the encoder half; no decoder). */

@@ -42,6 +42,20 @@ export class Adam {
     });
   }
 
+  /**
+   * Forgets both moments of some rows of a 2-D parameter: rows the trainer has just set anew (a
+   * restarted code), which stale momentum would otherwise pull back where they were.
+   */
+  resetRows(name: string, rows: readonly number[]): void {
+    const m = this.firstMoments.get(name)!;
+    const keep = new Float32Array(m.shape[0]).fill(1);
+    for (const row of rows) keep[row] = 0;
+    tf.tidy(() => {
+      const mask = tf.tensor2d(keep, [keep.length, 1]);
+      for (const moments of [m, this.secondMoments.get(name)!]) moments.assign(moments.mul(mask));
+    });
+  }
+
   /** The moments by parameter name, as `exp_avg.<name>` and `exp_avg_sq.<name>` (PyTorch's state keys). */
   state(): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();

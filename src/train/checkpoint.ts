@@ -99,11 +99,12 @@ function readCheckpointFile(checkpoint: string, file: string): ReturnType<typeof
 
 /**
  * Writes the checkpoint of `state` (a partial one when `state.epochStep` > 0) and reads it back,
+ * with `trainerState` (more named tensors a resumed run needs, such as codebook usage) beside Adam's moments,
  * so that the caller may prune older ones only once this one is known to load. Returns its path.
  */
-export function saveCheckpoint(saveDir: string, weights: TensorMap, adam: Adam, state: RunState): string {
+export function saveCheckpoint(saveDir: string, weights: TensorMap, adam: Adam, state: RunState, trainerState: TensorMap = new Map()): string {
   const path = state.epochStep > 0 ? partialCheckpointPath(saveDir, state.epoch + 1) : checkpointPath(saveDir, state.epoch);
-  const moments: TensorMap = new Map();
+  const moments: TensorMap = new Map(trainerState);
   for (const [key, variable] of adam.state()) {
     moments.set(key, { dtype: 'F32', shape: variable.shape, data: variable.dataSync() as Float32Array });
   }
