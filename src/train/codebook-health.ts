@@ -18,7 +18,7 @@ export const CODEBOOK_MODES: readonly CodebookMode[] = ['original', 'healthy'];
 
 export const LEVELS: readonly CodebookLevel[] = ['top', 'bottom'];
 export const RESTART_EVERY = 10;
-/** Noise added to a restarted code, relative to the code's norm, so that codes restarted onto close outputs part. */
+/** Norm of the noise added to a restarted code, relative to the code's norm, so that codes restarted onto close outputs part. */
 const RESTART_NOISE = 0.01;
 /** At most this many encoder outputs feed k-means: the paper preset's first batch has 153,000 bottom ones. */
 const KMEANS_SAMPLE = 8192;
@@ -154,7 +154,7 @@ export class CodebookHealth {
       const data = inputs.dataSync() as Float32Array;
       const dim = inputs.shape[1];
       const codes = book.dataSync().slice() as Float32Array;
-      const noise = RESTART_NOISE * targetNorm(dim);
+      const noise = (RESTART_NOISE * targetNorm(dim)) / Math.sqrt(dim);
       const sources = sampleRows(inputs.shape[0], dead.length, random);
       dead.forEach((code, i) => {
         for (let c = 0; c < dim; c++) codes[code * dim + c] = data[sources[i] * dim + c] + noise * gaussian(random);
