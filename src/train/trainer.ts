@@ -190,9 +190,9 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
   removeStaleTemporaries(options.saveDir);
   // The checkpoint is checked before the clips are counted: a wrong --load-path is the first thing to hear about.
   const { model, settings, path: startPath, resume } = startingPoint(options, listener);
-  listener.info(settings.summary);
   const { batchSize } = settings;
   validate(options, batchSize, paths, rejected);
+  listener.info(settings.summary);
   if (rejected.length > 0) listener.info(`left out ${rejected.length} of ${rejected.length + paths.length} wavs that training cannot read (listed at the end)`);
   const adam = new Adam(model.variables);
   const stepsPerEpoch = Math.ceil(paths.length / batchSize);
