@@ -80,11 +80,11 @@ test('unlabelled clips are neighbours, not queries; labels of clips outside the 
   assert.equal(report.scores.model.perLabel.tone.support, 2);
 });
 
-test('the default baselines: random, and mfcc only with --wav-dir; -k larger than the index is cut to its other clips', async () => {
+test('the default baselines: random, and mfcc where the wavs are known; -k larger than the index is cut to its other clips', async () => {
   const result = await runBoiler(['eval', '--model-dir', modelDir, '--labels', labelsFile, '-k', '50', '--json']);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout) as EvaluationReport;
-  assert.deepEqual(Object.keys(report.scores), ['model', 'random']);
+  assert.deepEqual(Object.keys(report.scores), ['model', 'random', 'mfcc']);
   assert.equal(report.k, 11);
   // With every other clip a neighbour, precision@11 is 2/11 for any embedding.
   for (const scores of Object.values(report.scores)) assert.ok(Math.abs(scores.precisionAtK - 2 / 11) < 1e-9);
@@ -96,7 +96,6 @@ test('bad input: one clear line and exit 1', async () => {
     [['--labels', writeLabels('strangers.csv', 'a.wav,x\nb.wav,x\n')], /none of the clips in .*strangers\.csv is in .*: its first column must name clips/],
     [['--labels', writeLabels('lonely.csv', 'beat-1.wav,a\nbeat-2.wav,b\n')], /no two labelled clips .* share a label/],
     [['--labels', join(root, 'absent.csv')], /cannot read labels file .*absent\.csv \(ENOENT\)/],
-    [['--labels', labelsFile, '--baseline', 'mfcc'], /the mfcc baseline reads the indexed wavs: pass --wav-dir DIR/],
     [['--labels', labelsFile, '--baseline', 'mfcc', '--wav-dir', root], /12 of the 12 indexed clips are not in .*: pass --wav-dir the directory that boiler index embedded/],
     [['--labels', labelsFile, '--baseline', 'random,knn'], /option '--baseline <list>' argument 'random,knn' is invalid\. expected a comma-separated list of random, mfcc/],
   ];

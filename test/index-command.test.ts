@@ -54,8 +54,8 @@ test('index writes the model directory beside the checkpoint, skips an unreadabl
   assert.equal(manifest.count, 13);
   assert.equal(manifest.dimension, 64);
   assert.deepEqual([manifest.parameters.m, manifest.parameters.efConstruction, manifest.parameters.batchSize], [16, 200, 5]);
-  assert.equal(manifest.checkpoint.path, checkpoint);
-  assert.match(manifest.checkpoint.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(manifest.checkpoint!.path, checkpoint);
+  assert.match(manifest.checkpoint!.sha256, /^[0-9a-f]{64}$/);
   assert.match(manifest.libraries['onnxruntime-node'], /^\d+\.\d+/);
   // A permalink-like stem is a coub; the fixtures' names are not, so they stay file names.
   assert.deepEqual(lines(modelFile(modelDir, 'metadata')).slice(0, 3), ['beat-1.wav', 'beat-2.wav', 'beat-3.wav']);

@@ -44,7 +44,7 @@ test('prints rank, distance and the coub url per line under each query', async (
   const result = await runBoiler(['query', join(FIXTURES, 'media', 'tone-2.mp3'), '-k', '2'], { env: { BOILER_MODEL_DIR: modelDir } });
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout.trimEnd().split('\n');
-  assert.equal(lines[0], `${join(FIXTURES, 'media', 'tone-2.mp3')}:`);
+  assert.equal(lines[0], `${join(FIXTURES, 'media', 'tone-2.mp3')} (6.0 s in 1 window):`);
   assert.equal(lines.length, 3);
   assert.match(lines[1], /^ {3}1 {2}0\.0000 {2}tone-\d\.wav$/);
   assert.match(lines[2], /^ {3}2 {2}\d\.\d{4} {2}\S+\.wav$/);

@@ -280,7 +280,7 @@ describe('model directory', () => {
   test('refuses to add to a directory made from another checkpoint or encoder', () => {
     const dir = join(scratch, 'model-c');
     ModelDirWriter.open(dir, settings).commit({ calibrate: true });
-    const other = { ...settings, checkpoint: { ...settings.checkpoint, sha256: 'b'.repeat(64) } };
+    const other = { ...settings, checkpoint: { ...settings.checkpoint!, sha256: 'b'.repeat(64) } };
     assert.throws(() => ModelDirWriter.open(dir, other), /was indexed with another checkpoint .*: remove it/);
     assert.throws(() => ModelDirWriter.open(dir, { ...settings, encoder: 'MeanFreqTopVQVAE' }), /was indexed with encoder BagTopVQVAE/);
   });

@@ -74,3 +74,38 @@ export function fitClip(samples: Float32Array, length = CLIP_SAMPLES): Float32Ar
 export function loadClip(path: string): Float32Array {
   return fitClip(readWav(path));
 }
+
+/** A remainder shorter than this (1 s) after the last whole window is left out: too little audio to stand for itself. */
+export const MIN_WINDOW_SAMPLES = SAMPLE_RATE;
+
+/** How much of a clip is embedded: its first window only (the original), or all of it, window by window. */
+export type WindowMode = 'first' | 'whole';
+
+/** A clip cut into the windows the model sees, and how much of its audio they hold. */
+export interface ClipWindows {
+  /** Each window as loadClip returns a clip: 2**17 samples, repeated when shorter, divided by its maximum. */
+  windows: Float32Array[];
+  /** Seconds of the clip's own audio in the windows (a repeated short clip counts once). */
+  seconds: number;
+}
+
+/**
+ * The windows of a clip: `first` gives loadClip's one window. `whole` gives successive windows of
+ * 2**17 samples; after the last whole one, a remainder of at least MIN_WINDOW_SAMPLES is one more
+ * window, filled as a short clip is (repeated), and a shorter remainder is left out. A clip no
+ * longer than one window is one window either way.
+ */
+export function clipWindows(samples: Float32Array, mode: WindowMode): ClipWindows {
+  if (mode === 'first' || samples.length <= CLIP_SAMPLES) {
+    return { windows: [fitClip(samples)], seconds: Math.min(samples.length, CLIP_SAMPLES) / SAMPLE_RATE };
+  }
+  const windows: Float32Array[] = [];
+  let used = 0;
+  for (let start = 0; start < samples.length; start += CLIP_SAMPLES) {
+    const window = samples.subarray(start, start + CLIP_SAMPLES);
+    if (window.length < MIN_WINDOW_SAMPLES) break;
+    windows.push(fitClip(window));
+    used += window.length;
+  }
+  return { windows, seconds: used / SAMPLE_RATE };
+}

@@ -34,14 +34,14 @@ export function evalCommand(program: Command): Command {
     .requiredOption('--labels <file>', 'CSV or TSV: a clip (wav file name or coub permalink), then its labels')
     .option('-k, --k <n>', 'neighbours per query', integerIn(1, 1000), 10)
     .option('--ef <n>', 'HNSW search breadth (default: the model directory\'s)', integerIn(1, 100000))
-    .option('--baseline <list>', 'baselines to score beside the model: random, mfcc or none (default: random, and mfcc with --wav-dir)', baselineList)
-    .option('--wav-dir <dir>', 'the wavs that boiler index embedded, for the mfcc baseline')
+    .option('--baseline <list>', 'baselines to score beside the model: random, mfcc or none (default: random, and mfcc where the wavs are known)', baselineList)
+    .option('--wav-dir <dir>', 'the wavs that boiler index embedded, for the mfcc baseline (default: the directory the manifest records)')
     .option('--seed <n>', 'seed of the random baseline', integerIn(0, 2 ** 32 - 1), 0)
     .option('--json', 'print the scores as JSON')
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  $ boiler eval --model-dir save/vqvae_010/BagTopVQVAE --labels genres.csv --wav-dir wav\n' +
+        '  $ boiler eval --model-dir save/vqvae_010/BagTopVQVAE --labels genres.csv\n' +
         '  $ boiler eval --labels tags.tsv -k 5 --baseline random --json\n',
     )
     .action(
@@ -51,7 +51,7 @@ export function evalCommand(program: Command): Command {
           labelsFile: options.labels,
           k: options.k,
           ef: options.ef,
-          baselines: options.baseline ?? (options.wavDir ? ['random', 'mfcc'] : ['random']),
+          baselines: options.baseline,
           wavDir: options.wavDir,
           seed: options.seed,
           progress: (label, total) => createProgress({ label, total, unit: 'clips' }),

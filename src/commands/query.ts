@@ -28,14 +28,21 @@ function querySource(files: string[], options: QueryCommandOptions): QuerySource
   return { files };
 }
 
+/** `clip.mp4 (24.3 s in 3 windows):` for a media file, `1dnm2b:` for an indexed clip or an embedding. */
+function answerTitle({ query, audio }: QueryAnswer): string {
+  if (!audio) return `${query}:`;
+  return `${query} (${audio.seconds.toFixed(1)} s in ${audio.windows} window${audio.windows === 1 ? '' : 's'}):`;
+}
+
 function answerLines(answer: QueryAnswer): string[] {
-  return [`${answer.query}:`, ...answer.matches!.map((m) => `${String(m.rank).padStart(4)}  ${m.distance.toFixed(4)}  ${m.url}`)];
+  return [answerTitle(answer), ...answer.matches!.map((m) => `${String(m.rank).padStart(4)}  ${m.distance.toFixed(4)}  ${m.url}`)];
 }
 
 /** The JSON form: the API's field names, so scripts read `boiler query --json` and POST /nearest alike. */
 function answerJson(answer: QueryAnswer): object {
   if (answer.error) return { query: answer.query, error: answer.error };
-  return { query: answer.query, neighbours: answer.matches!.map((m) => ({ rank: m.rank, distance: m.distance, coub_id: m.coubId, url: m.url })) };
+  const audio = answer.audio ? { audio_seconds: answer.audio.seconds, windows: answer.audio.windows } : {};
+  return { query: answer.query, ...audio, neighbours: answer.matches!.map((m) => ({ rank: m.rank, distance: m.distance, coub_id: m.coubId, url: m.url })) };
 }
 
 /** `boiler query`: the coubs nearest to media files, an indexed clip or an embedding. */

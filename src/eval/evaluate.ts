@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Progress } from '../cli/progress.js';
 import { UserError } from '../errors.js';
 import { calibrateSearch } from '../search/calibrate.js';
@@ -13,8 +14,9 @@ export interface EvaluateOptions {
   k: number;
   /** HNSW search breadth for the model's index (default: the model directory's). */
   ef?: number;
-  baselines: readonly BaselineName[];
-  /** Where the indexed wavs are: the MFCC baseline reads them (the model directory keeps only their names). */
+  /** Default: random, and mfcc where the wavs are known (wavDir, or the manifest's). */
+  baselines?: readonly BaselineName[];
+  /** Where the indexed wavs are, for the MFCC baseline (the model directory keeps only their names); default: the manifest's wavDir. */
   wavDir?: string;
   /** Seed of the random baseline. */
   seed: number;
@@ -43,11 +45,13 @@ export interface EvaluationReport {
  * search plan (exact, or the graph at an ef) that `boiler index` would calibrate for them.
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluationReport> {
-  if (options.baselines.includes('mfcc') && !options.wavDir) {
-    throw new UserError('the mfcc baseline reads the indexed wavs: pass --wav-dir DIR (the directory boiler index embedded), or --baseline random');
-  }
   const index = ModelIndex.open(options.modelDir);
   const { clips, manifest } = index;
+  const wavDir = options.wavDir ?? (manifest.wavDir && existsSync(manifest.wavDir) ? manifest.wavDir : undefined);
+  const baselines = options.baselines ?? (wavDir ? ['random', 'mfcc'] : ['random']);
+  if (baselines.includes('mfcc') && !wavDir) {
+    throw new UserError('the mfcc baseline reads the indexed wavs, and the manifest names none that exists: pass --wav-dir DIR (the directory boiler index embedded), or --baseline random');
+  }
   if (clips.length < 2) throw new UserError(`${options.modelDir} holds ${clips.length} clip(s): evaluation needs at least two`);
   const { labels, unmatched } = matchLabels(clips, readLabelsFile(options.labelsFile));
   const labelled = labels.filter(Boolean).length;
@@ -66,11 +70,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
   if (scores.model.queries === 0) {
     throw new UserError(`no two labelled clips in ${options.modelDir} share a label, so no clip has a neighbour to find: label more clips`);
   }
-  for (const baseline of options.baselines) {
+  for (const baseline of baselines) {
     const vectors =
       baseline === 'random'
         ? randomEmbeddings(clips.length, manifest.dimension, options.seed)
-        : await mfccEmbeddings(options.wavDir!, clips.map((clip) => clip.file), options.progress?.('mfcc', clips.length));
+        : await mfccEmbeddings(wavDir!, clips.map((clip) => clip.file), options.progress?.('mfcc', clips.length));
     const searcher = VectorIndex.create(vectors[0].length, manifest.parameters, clips.length);
     for (const vector of vectors) searcher.add(vector);
     // Searched as boiler index would search these vectors: exact, or the graph at a calibrated ef.

@@ -2,7 +2,8 @@
  * The classical baseline embedding: MFCCs from boiler's own mel frontend (the log-mel the model
  * sees), summarised per clip by each coefficient's mean and standard deviation over frames.
  */
-import { MEL } from '../audio/mel.js';
+import { logMel, MEL } from '../audio/mel.js';
+import { embeddingStatistics, standardiseVector } from '../search/standardise.js';
 
 /** Coefficients kept per frame: the 20 lowest, as librosa.feature.mfcc's default. */
 export const MFCC_COEFFICIENTS = 20;
@@ -48,18 +49,22 @@ export function mfccStatistics(logMel: Float32Array, frames: number): Float32Arr
   return out;
 }
 
+/** The MFCC statistics of `count` clips of 2**17 loader floats each: `count` rows of 2 × MFCC_COEFFICIENTS. */
+export function mfccOfClips(wavs: Float32Array, count: number): Float32Array {
+  const mels = logMel(wavs, count);
+  const size = MEL.nMels * MEL.frames;
+  const out = new Float32Array(count * 2 * MFCC_COEFFICIENTS);
+  for (let c = 0; c < count; c++) out.set(mfccStatistics(mels.subarray(c * size, (c + 1) * size), MEL.frames), c * 2 * MFCC_COEFFICIENTS);
+  return out;
+}
+
 /**
  * Standardises each dimension to zero mean and unit variance over the clips (a dimension that is
- * constant becomes 0). Without this the first coefficient's mean, the loudness, is orders of
- * magnitude larger than the rest and would decide every cosine alone.
+ * constant becomes 0), as model directories of pooled encoders are. Without this the first
+ * coefficient's mean, the loudness, is orders of magnitude larger than the rest and would decide
+ * every cosine alone.
  */
 export function standardise(vectors: readonly Float32Array[]): Float32Array[] {
-  if (vectors.length === 0) return [];
-  const dimension = vectors[0].length;
-  const mean = new Float64Array(dimension);
-  const spread = new Float64Array(dimension);
-  for (const v of vectors) for (let d = 0; d < dimension; d++) mean[d] += v[d] / vectors.length;
-  for (const v of vectors) for (let d = 0; d < dimension; d++) spread[d] += (v[d] - mean[d]) ** 2 / vectors.length;
-  for (let d = 0; d < dimension; d++) spread[d] = Math.sqrt(spread[d]);
-  return vectors.map((v) => v.map((x, d) => (spread[d] > 1e-12 ? (x - mean[d]) / spread[d] : 0)));
+  const statistics = embeddingStatistics(vectors);
+  return vectors.map((v) => standardiseVector(v, statistics));
 }

@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { mfccOfClips } from '../eval/mfcc.js';
+import { buildMfccOnnx, MFCC_DIMENSION, MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
 import { buildEncoderOnnx, type EncoderName } from '../model/onnx/graph.js';
 import { parseSafetensors, type TensorMap } from '../model/safetensors.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
+import type { EmbeddingSettings } from './clip-embedder.js';
 import { readManifest, repairAdvice } from './manifest.js';
+import { readStatistics } from './standardise.js';
 import { modelFile, type ModelFile } from './model-dir.js';
 import { readCommitted } from './model-index.js';
 
@@ -19,11 +23,22 @@ export interface ClipEncoderSession {
 export interface CompiledEncoder {
   /** encoder.onnx's bytes: the role the original's TorchScript `encoder.pt` played. */
   onnx: Uint8Array;
-  /** The checkpoint's state_dict, for the encoder's TensorFlow.js form. */
-  weights: TensorMap;
+  /** The checkpoint's state_dict, for the encoder's TensorFlow.js form (none for mfcc, whose fallback is plain JS). */
+  weights?: TensorMap;
   encoder: ClipEncoderSession;
-  /** The checkpoint's path and content hash, for the manifest (a rerun must use the same weights). */
-  checkpoint: { path: string; sha256: string };
+  /** The checkpoint's path and content hash, for the manifest (a rerun must use the same weights); null for mfcc. */
+  checkpoint: { path: string; sha256: string } | null;
+}
+
+/** The mfcc encoder where onnxruntime does not load: the same statistics computed in JS (src/eval/mfcc.ts). */
+function mfccJsEncoder(): ClipEncoderSession {
+  return { dimension: MFCC_DIMENSION, embed: async (wavs, count) => mfccOfClips(wavs, count), close: async () => undefined };
+}
+
+/** The training-free encoder's ONNX graph, opened. */
+export async function compileMfccEncoder(): Promise<CompiledEncoder> {
+  const onnx = buildMfccOnnx();
+  return { onnx, encoder: await openEncoder(onnx, mfccJsEncoder), checkpoint: null };
 }
 
 /**
@@ -31,7 +46,7 @@ export interface CompiledEncoder {
  * load (or BOILER_ENCODER_RUNTIME=tfjs asks for it). onnxruntime is imported here, not at the
  * top, so that a machine without its native library still indexes and queries.
  */
-async function openEncoder(onnx: string | Uint8Array, tfjs: () => Promise<TfjsEncoder> | TfjsEncoder): Promise<ClipEncoderSession> {
+async function openEncoder(onnx: string | Uint8Array, tfjs: () => Promise<ClipEncoderSession> | ClipEncoderSession): Promise<ClipEncoderSession> {
   const runtime = process.env.BOILER_ENCODER_RUNTIME ?? 'onnx';
   if (runtime !== 'onnx' && runtime !== 'tfjs') throw new UserError(`BOILER_ENCODER_RUNTIME is '${runtime}': use onnx or tfjs`);
   if (runtime === 'onnx') {
@@ -72,7 +87,15 @@ export async function loadModelEncoder(modelDir: string): Promise<ClipEncoderSes
   }
   const committed = (file: ModelFile) => (manifest?.files?.[file] ? readCommitted(modelDir, file, manifest) : modelFile(modelDir, file));
   return openEncoder(committed('encoder'), () => {
+    if (manifest?.encoder === MFCC_ENCODER) return mfccJsEncoder();
     committed('tfjsEncoder');
     return TfjsEncoder.load(modelFile(modelDir, 'tfjsEncoder'));
   });
+}
+
+/** How the model directory embeds a clip, as its manifest committed it (statistics checked like its other files). */
+export function readEmbeddingSettings(modelDir: string): EmbeddingSettings {
+  const manifest = readManifest(modelDir);
+  const window = manifest?.window ?? 'first';
+  return manifest?.standardise ? { window, statistics: readStatistics(modelDir, manifest) } : { window };
 }

@@ -1,19 +1,14 @@
-import { join } from 'node:path';
-import { CLIP_SAMPLES, loadClip } from '../audio/clip.js';
 import { describeError } from '../errors.js';
 import type { Progress } from '../cli/progress.js';
+import { embedWavFiles, type ClipEncoder } from './clip-embedder.js';
 import { clipIdentity, readCrawlPermalinks } from './coub.js';
 import type { Manifest } from './manifest.js';
 import type { ModelDirWriter } from './model-dir-writer.js';
 
-/** What turns clips into embeddings: rows of 2**17 loader floats in, rows of `dimension` floats out. */
-export interface ClipEncoder {
-  readonly dimension: number;
-  embed(wavs: Float32Array, count: number): Promise<Float32Array>;
-}
 
 export interface IndexWavsOptions {
   wavDir: string;
+  /** Windows per encoder run (a clip longer than 2**17 samples is several). */
   batchSize: number;
   /** Seconds between commits, so that a killed run loses at most this much work. */
   commitSeconds?: number;
@@ -38,64 +33,44 @@ export interface IndexSummary {
   manifest: Manifest;
 }
 
-interface LoadedBatch {
-  files: string[];
-  wavs: Float32Array;
-}
-
 /**
  * Embeds the wavs `all` (file names in `wavDir`) that the model directory does not hold yet and adds them, committing
  * every `commitSeconds` and at the end. A clip that cannot be read or embedded is reported and
- * skipped. Reading the next batch overlaps the encoder's work on the current one.
+ * skipped.
  */
 export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, all: string[], options: IndexWavsOptions): Promise<IndexSummary> {
   const pending = all.filter((file) => !writer.has(file));
   const crawled = readCrawlPermalinks(options.wavDir);
   const failed: IndexFailure[] = [];
+  const progress = options.progress?.(pending.length);
   const fail = (file: string, reason: string) => {
     failed.push({ file, reason });
     options.onFailure?.({ file, reason });
   };
-  const progress = options.progress?.(pending.length);
+  /** A clip left out before it reaches the encoder. */
+  const skip = (file: string, reason: string) => {
+    fail(file, reason);
+    progress?.tick();
+  };
   const commitMs = (options.commitSeconds ?? 30) * 1000;
   let lastCommit = Date.now();
   let added = 0;
 
-  const load = (start: number): LoadedBatch => {
-    const files: string[] = [];
-    const wavs = new Float32Array(options.batchSize * CLIP_SAMPLES);
-    for (const file of pending.slice(start, start + options.batchSize)) {
-      if (/[\t\r\n]/.test(file)) {
-        fail(file, 'the file name holds a tab or line break, which the tsv files cannot: rename it');
-        progress?.tick();
-        continue;
-      }
+  const nameable = pending.filter((file) => {
+    if (/[\t\r\n]/.test(file)) skip(file, 'the file name holds a tab or line break, which the tsv files cannot: rename it');
+    return !/[\t\r\n]/.test(file);
+  });
+  const batches = embedWavFiles(encoder, nameable, { wavDir: options.wavDir, batchSize: options.batchSize, settings: writer.embeddingSettings, onUnreadable: skip });
+  for await (const batch of batches) {
+    for (const { file, embedding } of batch) {
       try {
-        wavs.set(loadClip(join(options.wavDir, file)), files.length * CLIP_SAMPLES);
-        files.push(file);
-      } catch (error) {
-        fail(file, describeError(error));
-        progress?.tick();
-      }
-    }
-    return { files, wavs };
-  };
-
-  let batch = load(0);
-  for (let start = 0; start < pending.length; start += options.batchSize) {
-    const embedding = batch.files.length ? encoder.embed(batch.wavs.subarray(0, batch.files.length * CLIP_SAMPLES), batch.files.length) : undefined;
-    const current = batch;
-    batch = load(start + options.batchSize);
-    const embeddings = embedding ? await embedding : new Float32Array(0);
-    current.files.forEach((file, i) => {
-      try {
-        writer.add(file, clipIdentity(file, crawled), embeddings.slice(i * encoder.dimension, (i + 1) * encoder.dimension));
+        writer.add(file, clipIdentity(file, crawled), embedding.vector);
         added++;
       } catch (error) {
         fail(file, describeError(error));
       }
       progress?.tick();
-    });
+    }
     if (Date.now() - lastCommit >= commitMs) {
       writer.commit({ calibrate: false });
       lastCommit = Date.now();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../atomic-file.js';
+import type { WindowMode } from '../audio/clip.js';
 import { UserError } from '../errors.js';
 import type { Calibration } from './calibrate.js';
 import { modelFile, type ModelFile } from './model-dir.js';
@@ -40,7 +41,15 @@ export interface Manifest {
   count: number;
   /** Distinct embeddings among them: the points of the hnsw index (duplicates are stored once). */
   distinct: number;
-  checkpoint: { path: string; sha256: string };
+  /** The weights the encoder was compiled from; null for an encoder that needs none (mfcc). */
+  checkpoint: { path: string; sha256: string } | null;
+  /**
+   * Whether every embedding (indexed, or of query audio) is standardised with the statistics in
+   * standardisation.json. Older manifests lack it: not standardised.
+   */
+  standardise?: boolean;
+  /** Which audio of a clip is embedded: its first 2**17 samples, or all of it window by window. Older manifests lack it: first. */
+  window?: WindowMode;
   parameters: IndexParameters;
   /** How readers search by default, as calibrated on this index's vectors (query's --ef overrides it). */
   search: Calibration;
@@ -104,7 +113,8 @@ export class DamagedManifest extends UserError {}
 export function indexCommandLine(manifest: Manifest): string {
   const words = ['boiler', 'index'];
   if (manifest.wavDir) words.push('--wav-dir', shellWord(manifest.wavDir));
-  words.push('--checkpoint', shellWord(manifest.checkpoint.path), manifest.encoder);
+  if (manifest.checkpoint) words.push('--checkpoint', shellWord(manifest.checkpoint.path));
+  words.push(manifest.encoder);
   if (manifest.parameters.m !== DEFAULT_GRAPH_PARAMETERS.m) words.push('--m', String(manifest.parameters.m));
   if (manifest.parameters.efConstruction !== DEFAULT_GRAPH_PARAMETERS.efConstruction) {
     words.push('--ef-construction', String(manifest.parameters.efConstruction));

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
+import type { WindowMode } from '../audio/clip.js';
 import { UserError } from '../errors.js';
+import type { EmbeddingSettings } from './clip-embedder.js';
 import { calibrateSearch, type Calibration } from './calibrate.js';
 import { clipIdentity, readCrawlPermalinks, type ClipIdentity } from './coub.js';
 import {
@@ -18,6 +20,7 @@ import {
 import { MODEL_FILES, modelFile, type ModelFile } from './model-dir.js';
 import { DamagedFile, committedGraph, readLines, readVectors } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
+import { readStatistics, type EmbeddingStatistics } from './standardise.js';
 import { UNCALIBRATED, VectorIndex } from './vector-index.js';
 import { makeDirectory } from '../util/make-dir.js';
 
@@ -30,7 +33,11 @@ function uncalibrated(): Calibration {
 export interface ModelDirSettings {
   encoder: string;
   dimension: number;
-  checkpoint: { path: string; sha256: string };
+  checkpoint: Manifest['checkpoint'];
+  /** Whether embeddings are standardised with the directory's statistics (see standardise.ts); default no. */
+  standardise?: boolean;
+  /** Default `first`, as directories made before whole clips were embedded. */
+  window?: WindowMode;
   parameters: IndexParameters;
   /** The wavs' directory: recorded for repairs, and where metadata.tsv's coub permalinks come from. */
   wavDir?: string;
@@ -59,30 +66,39 @@ export class ModelDirWriter {
   readonly dir: string;
   /** What was missing or damaged when the directory was opened, each said in a line; fixed at the next commit. */
   readonly repairs: string[];
-  private readonly settings: ModelDirSettings;
+  private readonly settings: Required<Pick<ModelDirSettings, 'standardise' | 'window'>> & ModelDirSettings;
   private readonly createdAt: string;
   private readonly files: string[];
   private readonly urls: string[];
   private readonly tensorLines: string[];
   private readonly indexed: Set<string>;
   private readonly vectors: VectorIndex;
-  /** Records of the files written beside the index (the encoders), for the next manifest. */
+  /** Records of the files written beside the index (the encoders, the statistics), for the next manifest. */
   private readonly encoderFiles: Partial<Record<ModelFile, FileRecord>>;
+  /** The standardisation statistics committed (or about to be), when the directory is standardised. */
+  private statistics: EmbeddingStatistics | undefined;
   /** The manifest last committed (or found), and whether anything changed since. */
   private committed: Manifest | undefined;
   private dirty: boolean;
 
   private constructor(dir: string, settings: ModelDirSettings, previous: Manifest | undefined, repairs: string[]) {
     this.dir = dir;
-    this.settings = settings;
+    this.settings = { ...settings, standardise: settings.standardise ?? false, window: settings.window ?? 'first' };
     this.createdAt = previous?.createdAt ?? new Date().toISOString();
-    const resumed = previous ? ModelDirWriter.resume(dir, settings, previous) : { files: [], urls: [], vectors: [], lines: [], repairs: [] };
+    let resumed = previous ? ModelDirWriter.resume(dir, settings, previous) : { files: [], urls: [], vectors: [], lines: [], repairs: [] };
+    this.statistics = this.settings.standardise && previous ? committedStatistics(dir, previous) : undefined;
+    if (this.settings.standardise && !this.statistics && resumed.files.length > 0) {
+      // Clips standardised with lost statistics cannot be matched by new ones: all are embedded again.
+      const lost = `${modelFile(dir, 'statistics')} is missing or damaged: its ${previous!.count} clips are embedded again, with statistics taken afresh`;
+      resumed = { files: [], urls: [], vectors: [], lines: [], repairs: [...resumed.repairs, lost] };
+    }
     this.repairs = [...repairs, ...resumed.repairs];
     this.files = resumed.files;
     this.urls = resumed.urls;
     this.tensorLines = resumed.lines;
     this.indexed = new Set(this.files);
     this.encoderFiles = { encoder: previous?.files?.encoder, tfjsEncoder: previous?.files?.tfjsEncoder };
+    if (this.statistics) this.encoderFiles.statistics = previous?.files?.statistics;
     // A graph built with other M or efConstruction is rebuilt with the ones asked for now.
     const sameGraph = previous?.parameters.m === settings.parameters.m && previous.parameters.efConstruction === settings.parameters.efConstruction;
     const graphFile = (sameGraph && committedGraph(dir, previous, false)) || '';
@@ -141,11 +157,17 @@ export class ModelDirWriter {
       const mismatch =
         previous.encoder !== settings.encoder
           ? `encoder ${previous.encoder}`
-          : previous.checkpoint.sha256 !== settings.checkpoint.sha256
-            ? `another checkpoint (${previous.checkpoint.path}, sha256 ${previous.checkpoint.sha256.slice(0, 12)}…)`
+          : previous.checkpoint?.sha256 !== settings.checkpoint?.sha256
+            ? previous.checkpoint
+              ? `another checkpoint (${previous.checkpoint.path}, sha256 ${previous.checkpoint.sha256.slice(0, 12)}…)`
+              : 'no checkpoint'
             : previous.dimension !== settings.dimension
               ? `${previous.dimension}-dimensional embeddings`
-              : undefined;
+              : Boolean(previous.standardise) !== Boolean(settings.standardise)
+                ? previous.standardise ? 'standardised embeddings (--standardise)' : 'embeddings not standardised (--no-standardise)'
+                : (previous.window ?? 'first') !== (settings.window ?? 'first')
+                  ? previous.window === 'whole' ? 'whole clips' : 'first windows only (--first-window)'
+                  : undefined;
       if (mismatch) throw new UserError(`${dir} was indexed with ${mismatch}: remove it (or move it away) to index again`);
     }
     makeDirectory(dirname(modelFile(dir, 'tensors')));
@@ -169,6 +191,25 @@ export class ModelDirWriter {
     this.urls.push(metadataLine(identity.label));
     this.tensorLines.push(tensorLine(embedding));
     this.indexed.add(file);
+    this.dirty = true;
+  }
+
+  /** How clips are embedded for this directory: its window mode and, when standardised, its statistics. */
+  get embeddingSettings(): EmbeddingSettings {
+    return { window: this.settings.window, statistics: this.statistics };
+  }
+
+  /** Whether the directory is standardised but has no statistics yet (its first run takes them, before any clip). */
+  get needsStatistics(): boolean {
+    return this.settings.standardise && !this.statistics;
+  }
+
+  /** Writes the standardisation statistics beside the index, for the next commit (which must come before any clip is added). */
+  setStatistics(statistics: EmbeddingStatistics): void {
+    const text = JSON.stringify(statistics) + '\n';
+    writeFileAtomic(modelFile(this.dir, 'statistics'), text);
+    this.statistics = statistics;
+    this.encoderFiles.statistics = fileRecord(text);
     this.dirty = true;
   }
 
@@ -211,6 +252,8 @@ export class ModelDirWriter {
       count: this.count,
       distinct: this.vectors.distinct,
       checkpoint: this.settings.checkpoint,
+      standardise: this.settings.standardise,
+      window: this.settings.window,
       parameters: this.settings.parameters,
       search,
       wavDir: this.settings.wavDir ?? this.committed?.wavDir,
@@ -223,6 +266,16 @@ export class ModelDirWriter {
     this.committed = manifest;
     this.dirty = false;
     return manifest;
+  }
+}
+
+/** The committed standardisation statistics, or undefined where they are missing or damaged. */
+function committedStatistics(dir: string, manifest: Manifest): EmbeddingStatistics | undefined {
+  try {
+    return readStatistics(dir, manifest);
+  } catch (error) {
+    if (error instanceof DamagedFile) return undefined;
+    throw error;
   }
 }
 

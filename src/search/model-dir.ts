@@ -16,6 +16,8 @@ export const MODEL_FILES = {
   /** The wav file each clip came from, one a line in index order: what a rerun skips. */
   clips: 'clips.tsv',
   hnsw: 'index.hnsw',
+  /** Each embedding dimension's mean and standard deviation, in a standardised model directory (standardise.ts). */
+  statistics: 'standardisation.json',
   manifest: 'manifest.json',
 } as const;
 
@@ -29,6 +31,12 @@ export function modelFile(dir: string, file: ModelFile): string {
 export function modelDirFor(checkpoint: string, encoder: string): string {
   const stem = basename(checkpoint, extname(checkpoint));
   return join(dirname(resolve(checkpoint)), stem, encoder);
+}
+
+/** The mfcc encoder's model directory, which has no checkpoint to sit beside: `PARENT/wav` → `PARENT/wav-mfcc`. */
+export function mfccModelDirFor(wavDir: string): string {
+  const wavs = resolve(wavDir);
+  return join(dirname(wavs), `${basename(wavs)}-mfcc`);
 }
 
 /** `--model-dir`, else BOILER_MODEL_DIR (the original's variable), checked to hold an index. */

@@ -19,6 +19,8 @@ export interface QueryOptions {
 export interface QueryAnswer {
   query: string;
   matches?: Match[];
+  /** For a media file: the seconds of its audio that were embedded, in how many windows. */
+  audio?: { seconds: number; windows: number };
   error?: string;
 }
 
@@ -42,7 +44,8 @@ export async function runQueries(index: ModelIndex, source: QuerySource, options
     const answers: QueryAnswer[] = [];
     for (const file of source.files) {
       try {
-        answers.push({ query: file, matches: index.nearest(await embedder.embedFile(file), options.k, search) });
+        const { vector, seconds, windows } = await embedder.embedFile(file);
+        answers.push({ query: file, matches: index.nearest(vector, options.k, search), audio: { seconds, windows } });
       } catch (error) {
         if (!(error instanceof DecodeError || error instanceof UserError)) throw error;
         answers.push({ query: file, error: describeError(error) });

@@ -51,7 +51,8 @@ export function nearestToEmbedding(index: ModelIndex, body: Buffer, k: number): 
 /**
  * POST /nearest/audio: a media file (the raw body, or the `file` of a multipart form), decoded by
  * ffmpeg from a temporary file (some containers, such as mp4 with its index at the end, cannot be
- * decoded from a pipe), embedded by the model directory's encoder.
+ * decoded from a pipe), embedded by the model directory's encoder. Also gives the seconds of audio
+ * embedded (all of it, or the first window, as the model directory does).
  */
 export async function nearestToMedia(
   index: ModelIndex,
@@ -59,14 +60,15 @@ export async function nearestToMedia(
   body: Buffer,
   contentType: string | undefined,
   k: number,
-): Promise<Match[]> {
+): Promise<{ matches: Match[]; seconds: number }> {
   const boundary = multipartBoundary(contentType);
   const media = boundary ? multipartFile(body, boundary) : body;
   if (media.length === 0) throw new HttpError(400, 'the upload is empty: send an audio or video file as the body or as a form field named file');
   const path = join(tmpdir(), `boiler-upload-${process.pid}-${Math.random().toString(36).slice(2)}`);
   writeFileSync(path, media);
   try {
-    return index.nearest(await embedder.embedFile(path), k);
+    const { vector, seconds } = await embedder.embedFile(path);
+    return { matches: index.nearest(vector, k), seconds };
   } catch (error) {
     if (error instanceof DecodeError) throw new HttpError(400, `the upload is not audio that ffmpeg can decode: ${error.message.replaceAll(path, 'upload')}`);
     throw error;

@@ -28,6 +28,9 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** POST /nearest/audio's answer says in this header how many seconds of the upload's audio were embedded. */
+export const AUDIO_SECONDS_HEADER = 'X-Boiler-Audio-Seconds';
+
 /** An embedding is a few KiB of JSON even at 1,472 dimensions; this bounds what a client can make us buffer. */
 const MAX_JSON_BYTES = 1 << 20;
 
@@ -54,8 +57,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let docs = '';
   let draining = false;
 
-  const send = (response: ServerResponse, status: number, body: string, type = 'application/json') => {
-    const headers: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) };
+  const send = (response: ServerResponse, status: number, body: string, type = 'application/json', extra: Record<string, string> = {}) => {
+    const headers: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra };
     if (draining) headers.Connection = 'close';
     response.writeHead(status, headers);
     response.end(body);
@@ -82,8 +85,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const k = parseK(new URLSearchParams(search));
         if (!embedder) throw new HttpError(503, `${index.dir} has no encoder.onnx, so this server cannot embed audio: ${repairAdvice(index.manifest)}`);
         const body = await readBody(request, options.maxUploadBytes, 'upload');
-        const matches = await mediaJobs(() => nearestToMedia(index, embedder, body, request.headers['content-type'], k));
-        return send(response, 200, matchesJson(matches));
+        const { matches, seconds } = await mediaJobs(() => nearestToMedia(index, embedder, body, request.headers['content-type'], k));
+        return send(response, 200, matchesJson(matches), 'application/json', { [AUDIO_SECONDS_HEADER]: seconds.toFixed(3) });
       }
       case '/health':
         allow('GET, HEAD');
