@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { TOP_GRID } from './presets.js';
-import type { Encoded, VQVAE2 } from './vqvae.js';
+import { BOTTOM_GRID, FIRST_LAYER_GRID, TOP_GRID } from './presets.js';
+import type { BottomActivations, Encoded, VQVAE2 } from './vqvae.js';
 
 /**
  * The original's clip embeddings (boiler/encoder.py), computed from a batch of log-mels
@@ -10,10 +10,21 @@ import type { Encoded, VQVAE2 } from './vqvae.js';
  *   original indexes with;
  * - BagBottomVQVAE: L2-normalised histogram of the 19×63 bottom codes (size nEmbedBottom, 512);
  * - MeanFreqTopVQVAE: quant_t averaged over the mel axis and flattened channel-major (embedDim × 23).
+ *
+ * and boiler's own, which summarise continuous activations of the bottom encoder instead of codes
+ * (codes say little once a codebook has collapsed), per mel row, by their mean and standard
+ * deviation over the clip's frames:
+ *
+ * - PooledFirstLayerVQVAE: of enc_b's first convolution (38 rows × C/2 channels × 2);
+ * - PooledBottomVQVAE: of enc_b's output, the continuous bottom latent (19 rows × C channels × 2).
  */
 
-export type EncoderName = 'BagTopVQVAE' | 'BagBottomVQVAE' | 'MeanFreqTopVQVAE';
-export const ENCODER_NAMES: readonly EncoderName[] = ['BagTopVQVAE', 'BagBottomVQVAE', 'MeanFreqTopVQVAE'];
+/** The original's embeddings, as boiler/encoder.py computed them (parity with ../shared/reference holds for these). */
+export const ORIGINAL_ENCODERS = ['BagTopVQVAE', 'BagBottomVQVAE', 'MeanFreqTopVQVAE'] as const;
+export const POOLED_ENCODERS = ['PooledFirstLayerVQVAE', 'PooledBottomVQVAE'] as const;
+export type OriginalEncoderName = (typeof ORIGINAL_ENCODERS)[number];
+export type EncoderName = OriginalEncoderName | (typeof POOLED_ENCODERS)[number];
+export const ENCODER_NAMES: readonly EncoderName[] = [...ORIGINAL_ENCODERS, ...POOLED_ENCODERS];
 
 /** F.normalize's floor on the norm: an all-zero row stays zero instead of becoming NaN. */
 const NORM_EPSILON = 1e-12;
@@ -51,6 +62,27 @@ function fromEncoding(model: VQVAE2, mel: tf.Tensor3D, use: (encoded: Encoded) =
   }
 }
 
+/**
+ * Per mel row and channel, the mean and then the (population) standard deviation over time of an
+ * NHWC activation [N, H, W, C] → [N, 2·H·C]: the H·C means (row-major: row, then channel), then the stds.
+ */
+export function poolOverTime(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n] = x.shape;
+    const { mean, variance } = tf.moments(x, 2);
+    return tf.concat([tf.reshape(mean, [n, -1]), tf.reshape(tf.sqrt(variance), [n, -1])], 1) as tf.Tensor2D;
+  });
+}
+
+function pooledActivations(model: VQVAE2, mel: tf.Tensor3D, layer: keyof BottomActivations): Float32Array {
+  const activations = model.bottomActivations(mel);
+  try {
+    return tf.tidy(() => poolOverTime(activations[layer]).dataSync() as Float32Array);
+  } finally {
+    tf.dispose([activations.firstLayer, activations.bottom]);
+  }
+}
+
 export function bagTop(model: VQVAE2, mel: tf.Tensor3D): Float32Array {
   return fromEncoding(model, mel, ({ idT }) => bagOfCodes(idT.dataSync(), mel.shape[0], model.config.nEmbedTop));
 }
@@ -67,10 +99,18 @@ export const ENCODERS: Record<EncoderName, (model: VQVAE2, mel: tf.Tensor3D) => 
   BagTopVQVAE: bagTop,
   BagBottomVQVAE: bagBottom,
   MeanFreqTopVQVAE: meanFreqTop,
+  PooledFirstLayerVQVAE: (model, mel) => pooledActivations(model, mel, 'firstLayer'),
+  PooledBottomVQVAE: (model, mel) => pooledActivations(model, mel, 'bottom'),
 };
 
 /** Length of one clip's embedding. */
 export function embeddingSize(model: VQVAE2, encoder: EncoderName): number {
-  const { nEmbedTop, nEmbedBottom, embedDim } = model.config;
-  return { BagTopVQVAE: nEmbedTop, BagBottomVQVAE: nEmbedBottom, MeanFreqTopVQVAE: embedDim * TOP_GRID.time }[encoder];
+  const { nEmbedTop, nEmbedBottom, embedDim, channel } = model.config;
+  return {
+    BagTopVQVAE: nEmbedTop,
+    BagBottomVQVAE: nEmbedBottom,
+    MeanFreqTopVQVAE: embedDim * TOP_GRID.time,
+    PooledFirstLayerVQVAE: 2 * FIRST_LAYER_GRID.mel * (channel / 2),
+    PooledBottomVQVAE: 2 * BOTTOM_GRID.mel * channel,
+  }[encoder];
 }

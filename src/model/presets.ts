@@ -29,6 +29,8 @@ export const PRESETS: Record<PresetName, VQVAE2Config> = {
 /** The latent grids an 80×256 mel gives (mel × time): the architecture's strides and paddings fix them. */
 export const TOP_GRID = { mel: 1, time: 23 } as const;
 export const BOTTOM_GRID = { mel: 19, time: 63 } as const;
+/** The grid after enc_b's first convolution (80×256 → 38×126). */
+export const FIRST_LAYER_GRID = { mel: 38, time: 126 } as const;
 
 /** A Conv2d or ConvTranspose2d layer as PyTorch declares it (symmetric padding, no output padding). */
 export interface ConvLayer {

@@ -27,6 +27,14 @@ export interface Encoded {
   latentLoss: tf.Scalar;
 }
 
+/** The bottom encoder's continuous activations (NHWC, H = mel, W = time), before any quantiser. */
+export interface BottomActivations {
+  /** After enc_b's first convolution and its ReLU: [N, 38, 126, C/2]. */
+  firstLayer: tf.Tensor4D;
+  /** enc_b's output, the quantisers' continuous input: [N, 19, 63, C]. */
+  bottom: tf.Tensor4D;
+}
+
 export interface Forward extends Encoded {
   /** Decoder output, [N, 80, 256] like the input mel. */
   recon: tf.Tensor3D;
@@ -150,6 +158,16 @@ export class VQVAE2 {
     });
   }
 
+  /** mel [N, 80, 256] → the continuous activations of the bottom encoder (no quantiser): what the pooled embeddings summarise. */
+  bottomActivations(mel: tf.Tensor3D): BottomActivations {
+    ensureWasmConvKernels();
+    return tf.tidy(() => {
+      const [n, mels, frames] = mel.shape;
+      const { firstLayer, bottom } = this.bottomEncoderLayers(tf.reshape(mel, [n, mels, frames, 1]) as tf.Tensor4D);
+      return { firstLayer, bottom };
+    }) as BottomActivations;
+  }
+
   /** mel [N, 80, 256] → codes and quantised latents (the encoder half; no decoder). */
   encode(mel: tf.Tensor3D): Encoded {
     ensureWasmConvKernels();
@@ -258,10 +276,15 @@ export class VQVAE2 {
 
   /** enc_b: [N, 80, 256, 1] → [N, 19, 63, C]. */
   private encodeBottom(x: tf.Tensor4D): tf.Tensor4D {
-    let h = tf.relu(this.conv('enc_b.0', x)); // [N, 38, 126, C/2]
-    h = tf.relu(this.conv('enc_b.2', h)); // [N, 19, 63, C]
+    return this.bottomEncoderLayers(x).bottom;
+  }
+
+  /** enc_b with its first layer's output kept: the embeddings pool both. */
+  private bottomEncoderLayers(x: tf.Tensor4D): BottomActivations {
+    const firstLayer = tf.relu(this.conv('enc_b.0', x)); // [N, 38, 126, C/2]
+    let h = tf.relu(this.conv('enc_b.2', firstLayer)); // [N, 19, 63, C]
     h = this.conv('enc_b.4', h);
-    return tf.relu(this.resBlocks('enc_b.5', h));
+    return { firstLayer, bottom: tf.relu(this.resBlocks('enc_b.5', h)) };
   }
 
   /** enc_t: [N, 19, 63, C] → [N, 1, 23, C]. */

@@ -96,11 +96,31 @@ class EncoderGraph {
     return x;
   }
 
-  encodeBottom(mel: Feature): Feature {
-    let x = this.relu(this.conv(mel, 'enc_b.0'));
-    x = this.relu(this.conv(x, 'enc_b.2'));
+  /** enc_b, with its first layer's output kept for the pooled embeddings. */
+  encodeBottom(mel: Feature): { firstLayer: Feature; bottom: Feature } {
+    const firstLayer = this.relu(this.conv(mel, 'enc_b.0'));
+    let x = this.relu(this.conv(firstLayer, 'enc_b.2'));
     x = this.conv(x, 'enc_b.4', x.channels);
-    return this.relu(this.resBlocks(x, 'enc_b.5'));
+    return { firstLayer, bottom: this.relu(this.resBlocks(x, 'enc_b.5')) };
+  }
+
+  /**
+   * Per mel row and channel, the mean and then the population standard deviation over time:
+   * (N, C, H, W) → (N, 2·H·C), the means row-major (row, then channel), then the stds, as
+   * encoders.ts's poolOverTime lays out its NHWC input.
+   */
+  poolOverTime(x: Feature, name: string): { value: string; dimension: number } {
+    const { g } = this;
+    const overTime = { axes: attr.ints([3]), keepdims: attr.int(1) };
+    const mean = g.op('ReduceMean', [x.value], overTime, `${name}.mean`);
+    const centred = g.op('Sub', [x.value, mean], {}, `${name}.centred`);
+    const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], overTime, `${name}.variance`);
+    const std = g.op('Sqrt', [variance], {}, `${name}.std`);
+    // (N, C, H, 1) → (N, 1, H, C), so that both flatten row-major over (row, channel).
+    const rowsFirst = (value: string) => g.op('Transpose', [value], { perm: attr.ints([0, 3, 2, 1]) });
+    const both = g.op('Concat', [rowsFirst(mean), rowsFirst(std)], { axis: attr.int(1) }, `${name}.moments`);
+    const dimension = 2 * x.height * x.channels;
+    return { value: g.op('Reshape', [both, g.ints(`${name}.flat`, [0, dimension])], {}, name), dimension };
   }
 
   /** 80×256 mel → 19×63 bottom → 1×23 top: the 20×20 stride-2 kernel spans the whole mel axis. */
@@ -173,7 +193,7 @@ export function buildEncoderOnnx(stateDict: TensorMap, encoder: EncoderName, opt
   const batch = 'N';
   const wav = g.input({ name: 'wav', type: 'float', shape: [batch, 1, MEL.samples] });
   const mel: Feature = { value: logMelGraph(g, wav), channels: 1, height: MEL.nMels, width: MEL.frames };
-  const bottom = net.encodeBottom(mel);
+  const { firstLayer, bottom } = net.encodeBottom(mel);
   const top = net.encodeTop(bottom);
   const latentTop = net.conv(top, 'quantize_conv_t');
   const quantTop = net.quantise(latentTop, 'quantize_t');
@@ -186,6 +206,13 @@ export function buildEncoderOnnx(stateDict: TensorMap, encoder: EncoderName, opt
   let embedding: string;
   let dimension: number;
   switch (encoder) {
+    case 'PooledFirstLayerVQVAE':
+    case 'PooledBottomVQVAE': {
+      const pooled = net.poolOverTime(encoder === 'PooledFirstLayerVQVAE' ? firstLayer : bottom, 'pooled');
+      embedding = pooled.value;
+      dimension = pooled.dimension;
+      break;
+    }
     case 'BagTopVQVAE':
       embedding = net.bagOfCodes(quantTop.codes, quantTop.codebookSize, 'bag_t');
       dimension = quantTop.codebookSize;
