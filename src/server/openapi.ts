@@ -9,6 +9,8 @@ export interface ApiFacts {
   defaultK: number;
   maxK: number;
   maxUploadBytes: number;
+  /** Whether the index embeds whole clips window by window (else the first 8.192 s). */
+  wholeClips: boolean;
 }
 
 const MATCHES = {
@@ -49,7 +51,9 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
       '/nearest': {
         post: {
           summary: 'The coubs nearest to an embedding',
-          description: "The original boiler's call: the caller computes the embedding (for instance with the model directory's encoder.onnx).",
+          description:
+            "The original boiler's call: the caller computes the embedding (for instance with the model directory's encoder.onnx). " +
+            'It is taken as a vector of the index\'s own space: in a standardised model directory (manifest.json standardise), standardise it first with standardisation.json.',
           parameters: [k],
           requestBody: {
             required: true,
@@ -72,7 +76,9 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
           summary: 'The coubs nearest to an audio or video file',
           description:
             `The body is the media file itself (any Content-Type but multipart), or a multipart/form-data form with the file in a field named file. ` +
-            `Any format ffmpeg decodes; at most ${formatBytes(facts.maxUploadBytes)}; the first 8.192 s are what counts.`,
+            `Any format ffmpeg decodes; at most ${formatBytes(facts.maxUploadBytes)}; ` +
+            (facts.wholeClips ? 'all of it counts, 8.192 s window by window, as the index embedded its clips. ' : 'the first 8.192 s are what counts, as for the indexed clips. ') +
+            'The X-Boiler-Audio-Seconds response header says how many seconds of audio were embedded.',
           parameters: [k],
           requestBody: {
             required: true,

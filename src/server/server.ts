@@ -49,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultK: DEFAULT_K,
     maxK: MAX_K,
     maxUploadBytes: options.maxUploadBytes,
+    wholeClips: index.manifest.window === 'whole',
   };
   const health = JSON.stringify({ status: 'ok', encoder: facts.encoder, dimension: facts.dimension, clips: facts.clips, audio: Boolean(embedder) });
   const spec = JSON.stringify(openApiSpec(facts), null, 2);
