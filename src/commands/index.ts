@@ -3,6 +3,7 @@ import { action, integerIn } from '../cli/context.js';
 import { createProgress } from '../cli/progress.js';
 import { ExitCode, UserError } from '../errors.js';
 import { ENCODERS, type EncoderName } from '../model/onnx/graph.js';
+import { DEFAULT_ENCODER } from '../model/encoders.js';
 import { MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
 import { buildModelDir, type BuiltModelDir } from '../search/build-model-dir.js';
 import { DEFAULT_GRAPH_PARAMETERS } from '../search/manifest.js';
@@ -65,11 +66,11 @@ function checkCheckpoint(encoder: string, checkpoint: string | undefined): void 
 export function indexCommand(program: Command): Command {
   return new Command('index')
     .description('embed a directory of wavs with a checkpoint\'s encoder (or mfcc) into a model directory: encoder.onnx, projector files, HNSW index')
-    .addArgument(new Argument('[encoder]', 'embedding to index (mfcc: computed, needs no --checkpoint)').choices([...ENCODERS, MFCC_ENCODER]).default('BagTopVQVAE'))
+    .addArgument(new Argument('[encoder]', 'embedding to index (mfcc: computed, needs no --checkpoint)').choices([...ENCODERS, MFCC_ENCODER]).default(DEFAULT_ENCODER))
     .requiredOption('--wav-dir <dir>', 'directory of 16 kHz mono wavs (boiler convert makes one)')
     .option('--checkpoint <file>', 'trained weights, SAVE/vqvae_NNN.safetensors; the model directory is SAVE/vqvae_NNN/ENCODER (mfcc: WAV_DIR-mfcc beside the wavs)')
-    .option('--standardise', 'standardise each embedding dimension over the clips (default for mfcc and pooled encoders; a new directory only)')
-    .option('--no-standardise', 'keep the raw embeddings (default for BagTopVQVAE, BagBottomVQVAE, MeanFreqTopVQVAE)')
+    .option('--standardise', 'standardise each embedding dimension over the clips (default for mfcc; a new directory only)')
+    .option('--no-standardise', 'keep the raw embeddings (default for the learned encoders)')
     .option('--first-window', 'embed only the first 8.2 s of each clip, as the original did (default: all of it, window by window; a new directory only)')
     .option('--batch-size <n>', 'clips per encoder run', integerIn(1, 1024), 32)
     .option('--m <n>', 'HNSW links per node', integerIn(2, 128), DEFAULT_GRAPH_PARAMETERS.m)
@@ -84,7 +85,7 @@ export function indexCommand(program: Command): Command {
         '  $ eval "$(boiler index --wav-dir wav --checkpoint save/vqvae_010.safetensors)" && boiler query --id 1dnm2b\n',
     )
     .action(
-      action<IndexCommandOptions>(program, async ([encoder = 'BagTopVQVAE'], options, context) => {
+      action<IndexCommandOptions>(program, async ([encoder = DEFAULT_ENCODER], options, context) => {
         checkCheckpoint(encoder, options.checkpoint);
         const built = await buildModelDir({
           wavDir: options.wavDir,

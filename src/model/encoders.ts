@@ -25,6 +25,11 @@ export const POOLED_ENCODERS = ['PooledFirstLayerVQVAE', 'PooledBottomVQVAE'] as
 export type OriginalEncoderName = (typeof ORIGINAL_ENCODERS)[number];
 export type EncoderName = OriginalEncoderName | (typeof POOLED_ENCODERS)[number];
 export const ENCODER_NAMES: readonly EncoderName[] = [...ORIGINAL_ENCODERS, ...POOLED_ENCODERS];
+/**
+ * What `boiler index` embeds with when no encoder is named: chosen by precision@10 on labelled
+ * speech and drum sets (README, `npm run bench quality`), where it came closest to MFCC.
+ */
+export const DEFAULT_ENCODER: EncoderName = 'PooledFirstLayerVQVAE';
 
 /** F.normalize's floor on the norm: an all-zero row stays zero instead of becoming NaN. */
 const NORM_EPSILON = 1e-12;
