@@ -43,9 +43,9 @@ function wavsAt44k(dir: string): string {
 test('a model directory left by a run whose every wav failed takes good wavs on the next run (no native crash)', async () => {
   const { dir, checkpoint, modelDir } = scratch();
   const rejected = await runBoiler(['index', '--wav-dir', wavsAt44k(join(dir, 'wav44k')), '--checkpoint', checkpoint, ENCODER]);
-  assert.equal(rejected.code, 3, rejected.stderr);
-  assert.match(rejected.stderr, /^0 clips added, 0 already indexed, 12 failed; 0 clips/m);
-  assert.equal(readManifest(modelDir)!.count, 0);
+  assert.equal(rejected.code, 1, rejected.stderr);
+  assert.match(rejected.stderr, /^boiler: none of the 12 wavs in .* could be indexed/m);
+  assert.equal(readManifest(modelDir), undefined);
 
   const good = join(dir, 'wav');
   mkdirSync(good);

@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { WindowMode } from '../audio/clip.js';
 import { listWavFiles } from '../audio/wav-files.js';
@@ -9,7 +9,7 @@ import { MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
 import { embedWavFiles, type ClipEncoder } from './clip-embedder.js';
 import { compileEncoder, compileMfccEncoder, type CompiledEncoder } from './encoder-file.js';
-import { indexWavs, type IndexSummary, type IndexWavsOptions } from './index-wavs.js';
+import { indexWavs, NothingIndexed, type IndexSummary, type IndexWavsOptions } from './index-wavs.js';
 import { DamagedManifest, readManifest, type IndexParameters, type Manifest } from './manifest.js';
 import { mfccModelDirFor, modelDirFor, modelFile } from './model-dir.js';
 import { ModelDirWriter } from './model-dir-writer.js';
@@ -90,6 +90,7 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
   const wavFiles = listWavFiles(options.wavDir);
   const compiled = await compile(options);
   const modelDir = options.checkpoint === undefined ? mfccModelDirFor(options.wavDir) : modelDirFor(options.checkpoint, options.encoder);
+  const created = outermostMissing(modelDir);
   try {
     const previous = previousManifest(modelDir);
     const window = options.window ?? (previous ? (previous.window ?? 'first') : 'whole');
@@ -119,7 +120,18 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
       }
     }
     return { modelDir, ...(await indexWavs(writer, compiled.encoder, wavFiles, { ...options, batchSize: options.parameters.batchSize })) };
+  } catch (error) {
+    // A first run that indexed nothing leaves no model directory behind (a query would find it empty).
+    if (error instanceof NothingIndexed && created) rmSync(created, { recursive: true, force: true });
+    throw error;
   } finally {
     await compiled.encoder.close();
   }
+}
+
+/** The outermost directory on the way to `path` that does not exist yet: what this run creates. */
+function outermostMissing(path: string): string | undefined {
+  let missing: string | undefined;
+  for (let dir = resolve(path); !existsSync(dir); dir = dirname(dir)) missing = dir;
+  return missing;
 }

@@ -1,8 +1,9 @@
-import { describeError } from '../errors.js';
+import { describeError, UserError } from '../errors.js';
 import type { Progress } from '../cli/progress.js';
 import { embedWavFiles, type ClipEncoder } from './clip-embedder.js';
 import { clipIdentity, readCrawlPermalinks } from './coub.js';
 import type { Manifest } from './manifest.js';
+import { MODEL_FILES } from './model-dir.js';
 import type { ModelDirWriter } from './model-dir-writer.js';
 
 
@@ -32,6 +33,9 @@ export interface IndexSummary {
   /** The model directory's manifest after this run (its count: clips indexed in all). */
   manifest: Manifest;
 }
+
+/** A run in which every wav failed: an error rather than an empty model directory. */
+export class NothingIndexed extends UserError {}
 
 /**
  * Embeds the wavs `all` (file names in `wavDir`) that the model directory does not hold yet and adds them, committing
@@ -76,7 +80,32 @@ export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, al
       lastCommit = Date.now();
     }
   }
-  const manifest = writer.commit({ calibrate: true });
   progress?.stop();
+  if (writer.count === 0 && failed.length > 0) {
+    const [first] = failed;
+    throw new NothingIndexed(
+      `none of the ${all.length} wavs in ${options.wavDir} could be indexed (${first.file}: ${first.reason}${failed.length > 1 ? ', …' : ''}): ` +
+        'convert the media again with boiler convert',
+    );
+  }
+  failLostClips(writer, all, options.wavDir, fail);
+  const manifest = writer.commit({ calibrate: true });
   return { found: all.length, already: all.length - pending.length, added, failed, manifest };
+}
+
+/**
+ * A repair embeds lost clips again from the wav directory; those it cannot find there are failures,
+ * by name where clips.tsv still listed them, else by how many are missing.
+ */
+function failLostClips(writer: ModelDirWriter, all: string[], wavDir: string, fail: (file: string, reason: string) => void): void {
+  if (!writer.lost) return;
+  const { files, count } = writer.lost;
+  if (files) {
+    const listed = new Set(all);
+    for (const file of files.filter((file) => !listed.has(file))) {
+      fail(file, `indexed before, but its embedding was lost and it is no longer in ${wavDir}: put it back there and run again to index it`);
+    }
+  } else if (writer.count < count) {
+    fail(MODEL_FILES.clips, `${count - writer.count} of the ${count} clips indexed before were lost and are not in ${wavDir}: put their wavs back there and run again`);
+  }
 }

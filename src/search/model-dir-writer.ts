@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
 import type { WindowMode } from '../audio/clip.js';
 import { UserError } from '../errors.js';
@@ -17,8 +17,8 @@ import {
   type IndexParameters,
   type Manifest,
 } from './manifest.js';
-import { MODEL_FILES, modelFile, type ModelFile } from './model-dir.js';
-import { DamagedFile, committedGraph, readLines, readVectors } from './model-index.js';
+import { holdsModelFiles, MODEL_FILES, modelFile, type ModelFile } from './model-dir.js';
+import { DamagedFile, committedGraph, readCommitted, readLines, readVectors } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
 import { readStatistics, type EmbeddingStatistics } from './standardise.js';
 import { UNCALIBRATED, VectorIndex } from './vector-index.js';
@@ -50,6 +50,14 @@ interface Resumed {
   vectors: Float32Array[];
   lines: string[];
   repairs: string[];
+  /** The clips committed before that this run must embed again (their names, where a file still says). */
+  lost?: LostClips;
+}
+
+/** Clips a repair embeds again from the wav directory: by name where clips.tsv still lists them, else by count. */
+export interface LostClips {
+  files?: string[];
+  count: number;
 }
 
 /**
@@ -66,6 +74,8 @@ export class ModelDirWriter {
   readonly dir: string;
   /** What was missing or damaged when the directory was opened, each said in a line; fixed at the next commit. */
   readonly repairs: string[];
+  /** Clips committed before whose embeddings were lost: a repair embeds them again, and must say which it cannot find. */
+  readonly lost: LostClips | undefined;
   private readonly settings: Required<Pick<ModelDirSettings, 'standardise' | 'window'>> & ModelDirSettings;
   private readonly createdAt: string;
   private readonly files: string[];
@@ -81,7 +91,7 @@ export class ModelDirWriter {
   private committed: Manifest | undefined;
   private dirty: boolean;
 
-  private constructor(dir: string, settings: ModelDirSettings, previous: Manifest | undefined, repairs: string[]) {
+  private constructor(dir: string, settings: ModelDirSettings, previous: Manifest | undefined, repairs: string[], lost: LostClips | undefined) {
     this.dir = dir;
     this.settings = { ...settings, standardise: settings.standardise ?? false, window: settings.window ?? 'first' };
     this.createdAt = previous?.createdAt ?? new Date().toISOString();
@@ -90,9 +100,10 @@ export class ModelDirWriter {
     if (this.settings.standardise && !this.statistics && resumed.files.length > 0) {
       // Clips standardised with lost statistics cannot be matched by new ones: all are embedded again.
       const lost = `${modelFile(dir, 'statistics')} is missing or damaged: its ${previous!.count} clips are embedded again, with statistics taken afresh`;
-      resumed = { files: [], urls: [], vectors: [], lines: [], repairs: [...resumed.repairs, lost] };
+      resumed = { files: [], urls: [], vectors: [], lines: [], repairs: [...resumed.repairs, lost], lost: { files: resumed.files, count: resumed.files.length } };
     }
-    this.repairs = [...repairs, ...resumed.repairs];
+    this.repairs = [...repairs, ...resumed.repairs, ...(previous ? damagedEncoderFiles(dir, previous) : [])];
+    this.lost = lost ?? resumed.lost;
     this.files = resumed.files;
     this.urls = resumed.urls;
     this.tensorLines = resumed.lines;
@@ -116,7 +127,8 @@ export class ModelDirWriter {
       this.repairs.length > 0 ||
       JSON.stringify(previous.parameters) !== JSON.stringify(settings.parameters) ||
       !this.vectors.graphWasSaved ||
-      (settings.wavDir !== undefined && previous.wavDir !== settings.wavDir);
+      (settings.wavDir !== undefined && previous.wavDir !== settings.wavDir) ||
+      hasUncommittedLines(dir, previous);
   }
 
   /**
@@ -125,8 +137,9 @@ export class ModelDirWriter {
    * wav directory; metadata.tsv is written again from clips.tsv.
    */
   private static resume(dir: string, settings: ModelDirSettings, previous: Manifest): Resumed {
+    let files: string[] | undefined;
     try {
-      const files = readLines(dir, 'clips', previous);
+      files = readLines(dir, 'clips', previous);
       const { vectors, lines } = readVectors(dir, previous);
       try {
         return { files, urls: readLines(dir, 'metadata', previous), vectors, lines, repairs: [] };
@@ -139,7 +152,7 @@ export class ModelDirWriter {
     } catch (error) {
       if (!(error instanceof DamagedFile)) throw error;
       const lost = `${modelFile(dir, error.file)} is missing or damaged: its ${previous.count} clips are embedded again`;
-      return { files: [], urls: [], vectors: [], lines: [], repairs: [lost] };
+      return { files: [], urls: [], vectors: [], lines: [], repairs: [lost], lost: { files, count: previous.count } };
     }
   }
 
@@ -153,6 +166,15 @@ export class ModelDirWriter {
       if (!(error instanceof DamagedManifest)) throw error;
       repairs.push(`${modelFile(dir, 'manifest')} is damaged: the directory is indexed afresh`);
     }
+    if (previous && countDisagrees(dir, previous)) {
+      repairs.push(`${modelFile(dir, 'manifest')} is damaged (its count, ${previous.count}, is not the number of clips it committed): the directory is indexed afresh`);
+      previous = undefined;
+    }
+    if (!previous && !repairs.length && holdsModelFiles(dir)) {
+      repairs.push(`${modelFile(dir, 'manifest')} is missing: the directory is indexed afresh`);
+    }
+    // Without a manifest, clips.tsv as it is on disk is the best account of the clips to embed again.
+    const lost = previous ? undefined : uncommittedClips(dir);
     if (previous) {
       const mismatch =
         previous.encoder !== settings.encoder
@@ -169,10 +191,17 @@ export class ModelDirWriter {
                   ? previous.window === 'whole' ? 'whole clips' : 'first windows only (--first-window)'
                   : undefined;
       if (mismatch) throw new UserError(`${dir} was indexed with ${mismatch}: remove it (or move it away) to index again`);
+      // A repair embeds lost clips from the one recorded wav directory: clips from a second one could not be repaired.
+      if (previous.count > 0 && previous.wavDir && settings.wavDir && resolve(previous.wavDir) !== resolve(settings.wavDir)) {
+        throw new UserError(
+          `${dir} was indexed from ${previous.wavDir}: to index ${resolve(settings.wavDir)}, put its wavs into ${previous.wavDir} and index that, ` +
+            'or index it with a copy of the checkpoint under another name (its own model directory)',
+        );
+      }
     }
     makeDirectory(dirname(modelFile(dir, 'tensors')));
     for (const folder of [dir, dirname(modelFile(dir, 'tensors'))]) removeStaleTemporaries(folder);
-    return new ModelDirWriter(dir, settings, previous, repairs);
+    return new ModelDirWriter(dir, settings, previous, repairs, lost);
   }
 
   get count(): number {
@@ -277,6 +306,44 @@ function committedStatistics(dir: string, manifest: Manifest): EmbeddingStatisti
     if (error instanceof DamagedFile) return undefined;
     throw error;
   }
+}
+
+/** The encoder files that are not as `manifest` committed them (missing or changed), each said in a repair line. */
+function damagedEncoderFiles(dir: string, manifest: Manifest): string[] {
+  return (['encoder', 'tfjsEncoder'] as const)
+    .filter((file) => {
+      const record = manifest.files?.[file];
+      if (!record || !existsSync(modelFile(dir, file))) return record !== undefined;
+      return JSON.stringify(fileRecord(readFileSync(modelFile(dir, file)))) !== JSON.stringify(record);
+    })
+    .map((file) => `${modelFile(dir, file)} is missing or damaged: written again`);
+}
+
+/** Whether clips.tsv, intact, commits another number of lines than the manifest's count (which was then edited). */
+function countDisagrees(dir: string, manifest: Manifest): boolean {
+  if (!manifest.files?.clips) return false;
+  try {
+    return readCommitted(dir, 'clips', manifest).toString('utf8').split('\n').length - 1 !== manifest.count;
+  } catch (error) {
+    // A damaged clips.tsv is repaired as such.
+    if (error instanceof DamagedFile) return false;
+    throw error;
+  }
+}
+
+/** Whether a tsv file holds lines past those committed (left by a run that did not commit, or added by hand): rewritten. */
+function hasUncommittedLines(dir: string, manifest: Manifest): boolean {
+  return (['clips', 'metadata', 'tensors'] as const).some((file) => {
+    const record = manifest.files?.[file];
+    const bytes = statSync(modelFile(dir, file), { throwIfNoEntry: false })?.size;
+    return record !== undefined && bytes !== undefined && bytes > record.bytes;
+  });
+}
+
+/** The clips clips.tsv lists, committed or not, where there is no manifest to count them. */
+function uncommittedClips(dir: string): LostClips | undefined {
+  const files = readTextOrEmpty(modelFile(dir, 'clips')).split('\n').filter(Boolean);
+  return files.length ? { files, count: files.length } : undefined;
 }
 
 /** A small file's text, or '' where it cannot be read. */

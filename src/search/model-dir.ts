@@ -1,6 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { ENCODERS } from '../model/onnx/graph.js';
+import { MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
+import { shellWord } from './shell-word.js';
 
 /**
  * The model directory, as the original laid it out: `SAVE/vqvae_NNN/ENCODER/` beside the checkpoint
@@ -48,7 +51,28 @@ export function resolveModelDir(flag: string | undefined, env: NodeJS.ProcessEnv
     throw new UserError(`model directory ${dir} (from ${from}) does not exist: run boiler index first`);
   }
   if (!existsSync(modelFile(dir, 'manifest'))) {
-    throw new UserError(`${dir} (from ${from}) is not a model directory (no ${MODEL_FILES.manifest}): run boiler index to make one`);
+    throw new UserError(`${dir} (from ${from}) is not a model directory (no ${MODEL_FILES.manifest}): ${missingManifestAdvice(dir)}`);
   }
   return dir;
+}
+
+/** Whether `dir` holds any model-directory file but the manifest: a model directory that lost its manifest. */
+export function holdsModelFiles(dir: string): boolean {
+  return (Object.keys(MODEL_FILES) as ModelFile[]).some((file) => file !== 'manifest' && existsSync(modelFile(dir, file)));
+}
+
+/**
+ * What to tell a user whose directory has no manifest: the `boiler index` that makes it again,
+ * as far as its path (`SAVE/vqvae_NNN/ENCODER` beside `SAVE/vqvae_NNN.safetensors`, or `WAVS-mfcc`)
+ * and its files show it was a model directory.
+ */
+export function missingManifestAdvice(dir: string): string {
+  const path = resolve(dir);
+  const encoder = basename(path);
+  const checkpoint = `${dirname(path)}.safetensors`;
+  const besideCheckpoint = (ENCODERS as readonly string[]).includes(encoder) && existsSync(checkpoint);
+  if (!besideCheckpoint && !holdsModelFiles(dir)) return 'run boiler index to make one';
+  if (besideCheckpoint) return `run boiler index --wav-dir WAVS --checkpoint ${shellWord(checkpoint)} ${encoder} (with the --wav-dir it was made from)`;
+  if (encoder.endsWith(`-${MFCC_ENCODER}`)) return `run boiler index --wav-dir ${shellWord(path.slice(0, -MFCC_ENCODER.length - 1))} ${MFCC_ENCODER} to make it again`;
+  return 'run boiler index --wav-dir WAVS --checkpoint SAVE/vqvae_NNN.safetensors ENCODER (with the --wav-dir, checkpoint and encoder it was made from) to make it again';
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { coubIdOfLabel } from './coub.js';
 import { fileRecord, readManifest, repairAdvice, type Manifest } from './manifest.js';
-import { MODEL_FILES, modelFile, type ModelFile } from './model-dir.js';
+import { MODEL_FILES, missingManifestAdvice, modelFile, type ModelFile } from './model-dir.js';
 import { parseTensorLine } from './projector.js';
 import { VectorIndex } from './vector-index.js';
 
@@ -130,7 +130,7 @@ export class ModelIndex {
     // A file that does not match the manifest may be a commit landing meanwhile: read that commit then.
     for (let attempt = 1; ; attempt++) {
       const manifest = readManifest(dir);
-      if (!manifest) throw new UserError(`${dir} is not a model directory (no ${MODEL_FILES.manifest}): run boiler index to make one`);
+      if (!manifest) throw new UserError(`${dir} is not a model directory (no ${MODEL_FILES.manifest}): ${missingManifestAdvice(dir)}`);
       try {
         return ModelIndex.openCommit(dir, manifest);
       } catch (error) {
