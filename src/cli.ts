@@ -37,22 +37,26 @@ export function buildProgram(): Command {
 const HELP_FLAGS = new Set(['--help', '-h']);
 
 /**
- * Commander checks a command's required options before its unknown ones, so that
- * `train --no-such-flag` would only hear that --wav-dir is missing. The command therefore refuses
- * an unknown option as soon as its options are parsed, unless help was asked for (help wins).
+ * Commander checks a command's option values as it parses them and its required options before
+ * its unknown ones, so that `train --epochs x --no-such-flag` would only hear about --epochs and
+ * `train --no-such-flag` that --wav-dir is missing. The command therefore looks for an unknown
+ * long option before parsing anything, unless help was asked for (help wins).
  */
 function rejectUnknownOptionsFirst(command: Command): Command {
   const parseOptions = command.parseOptions.bind(command);
   command.parseOptions = (argv) => {
+    const refuse = (flag: string) =>
+      command.error(`error: unknown option '${flag}' (see 'boiler ${command.name()} --help')`, { code: 'commander.unknownOption', exitCode: ExitCode.usage });
+    const helpAsked = argv.some((arg) => HELP_FLAGS.has(arg));
+    const known = new Set([command, command.parent].flatMap((owner) => owner?.options.map((option) => option.long) ?? []));
+    const end = argv.indexOf('--');
+    const long = (end < 0 ? argv : argv.slice(0, end)).filter((arg) => arg.startsWith('--')).map((arg) => arg.split('=')[0]);
+    const unknownLong = long.find((flag) => !known.has(flag) && !HELP_FLAGS.has(flag));
+    if (unknownLong !== undefined && !helpAsked) refuse(unknownLong);
     const parsed = parseOptions(argv);
-    // Once commander meets an unknown option, it and everything after it are `unknown`: the first is the option.
+    // A short flag commander does not know: it and everything after it are `unknown`, the first is the flag.
     const [flag] = parsed.unknown;
-    if (flag !== undefined && !parsed.unknown.some((arg) => HELP_FLAGS.has(arg))) {
-      command.error(`error: unknown option '${flag}' (see 'boiler ${command.name()} --help')`, {
-        code: 'commander.unknownOption',
-        exitCode: ExitCode.usage,
-      });
-    }
+    if (flag !== undefined && !helpAsked) refuse(flag);
     return parsed;
   };
   return command;
@@ -62,8 +66,26 @@ function rejectUnknownOptionsFirst(command: Command): Command {
 const BAD_VALUE_CODES = new Set(['commander.invalidArgument']);
 const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
+/**
+ * A reader that goes away (`boiler train … 2>&1 | head -2`) ends the run as SIGTERM does: train
+ * and convert stop at their next safe point and save, serve drains, the others end. Node ignores
+ * SIGPIPE, so without this the failed write would crash the process mid-step.
+ */
+function stopWhenOutputCloses(): void {
+  let closed = false;
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (closed) return;
+    closed = true;
+    process.kill(process.pid, 'SIGTERM');
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
+}
+
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  stopWhenOutputCloses();
   const program = buildProgram();
   if (argv.length <= 2) {
     program.outputHelp();

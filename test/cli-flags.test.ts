@@ -24,6 +24,15 @@ test('the first unknown flag is named, wherever it stands, and a misspelt one to
   assertUnknownOption(await runBoiler(['--verbose', 'convert', '-z']), '-z', 'convert');
 });
 
+test('an unknown flag is named before a bad value of a known one', async () => {
+  assertUnknownOption(await runBoiler(['train', '--epochs', 'x', '--no-such-flag']), '--no-such-flag', 'train');
+  assertUnknownOption(await runBoiler(['serve', '--port', 'x', '--foo=1']), '--foo', 'serve');
+  // Known flags in either form, negated ones and the program's own pass through to the usual checks.
+  const known = await runBoiler(['index', '--no-standardise', '--m=8', '--verbose', '--wav-dir', '/no/such/dir', 'mfcc']);
+  assert.equal(known.code, 1, known.stderr);
+  assert.match(known.stderr, /\/no\/such\/dir/);
+});
+
 test('a command with an unknown flag does nothing, even when its required options are all there', async () => {
   const out = join(scratchDir('boiler-cli-flags-'), 'wav');
   assertUnknownOption(await runBoiler(['convert', '--in', join(FIXTURES, 'media'), '--out', out, '--frobnicate']), '--frobnicate', 'convert');

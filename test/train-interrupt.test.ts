@@ -81,3 +81,17 @@ test('SIGTERM stops the same way, and a second signal exits at once with 130', a
   run.child.kill('SIGINT');
   assert.equal(await run.exit, 130, run.stderr());
 });
+
+test('a reader that goes away (train | head) stops the run as SIGTERM does: a checkpoint, exit 130, no crash', async () => {
+  const save = scratchDir('boiler-train-pipe-');
+  const run = startTraining(await trainArgs(save));
+  await lineOnStderr(run, /^epoch 1\/2: 2\/6 steps/m);
+  // Closing our end of the pipe makes the next progress line fail with EPIPE in the child.
+  run.child.stderr!.destroy();
+  assert.equal(await run.exit, 130);
+  // It stopped before the end (12 steps) with a checkpoint of where it was.
+  assert.ok(readdirSync(save).some((name) => /^vqvae_00\d\.partial\.safetensors$/.test(name)), readdirSync(save).join(' '));
+  const rerun = await runBoiler(await trainArgs(save));
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stderr, /resuming at step \d+/);
+});
