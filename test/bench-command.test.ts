@@ -16,7 +16,7 @@ interface BenchJson {
 
 test('boiler bench serve --model-dir: the real server under loopback load, figures in CSV, JSON and a PNG chart', async () => {
   const wavDir = await fixtureWavs(root);
-  const indexed = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', referenceCheckpointIn(root)]);
+  const indexed = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', referenceCheckpointIn(root), 'BagTopVQVAE']);
   assert.equal(indexed.code, 0, indexed.stderr);
   const out = join(root, 'results');
   const result = await runBoiler(['bench', 'serve', '--model-dir', join(root, 'save', 'vqvae_001', 'BagTopVQVAE'), '--out', out, '--json'], { timeoutMs: 180_000 });

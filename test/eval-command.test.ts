@@ -25,7 +25,7 @@ function writeLabels(name: string, text: string): string {
 
 before(async () => {
   wavDir = await fixtureWavs(root);
-  const indexed = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', referenceCheckpointIn(root)]);
+  const indexed = await runBoiler(['index', '--wav-dir', wavDir, '--checkpoint', referenceCheckpointIn(root), 'BagTopVQVAE']);
   assert.equal(indexed.code, 0, indexed.stderr);
   modelDir = join(root, 'save', 'vqvae_001', 'BagTopVQVAE');
   const wavs = readdirSync(wavDir).sort();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { loadClip } from '../src/audio/clip.js';
+import { DEFAULT_ENCODER } from '../src/model/encoders.js';
 import { readManifest } from '../src/search/manifest.js';
 import { modelFile } from '../src/search/model-dir.js';
 import { ModelIndex } from '../src/search/model-index.js';
@@ -41,18 +42,19 @@ test('index writes the model directory beside the checkpoint, skips an unreadabl
 
   const result = await runBoiler(['index', '--wav-dir', wavs, '--checkpoint', checkpoint, '--batch-size', '5']);
   assert.equal(result.code, 3, result.stderr);
-  const modelDir = join(dir, 'save', 'vqvae_001', 'BagTopVQVAE');
+  const modelDir = join(dir, 'save', 'vqvae_001', DEFAULT_ENCODER);
   assert.equal(result.stdout, `export BOILER_MODEL_DIR=${modelDir}\n`);
   assert.match(result.stderr, /^skipped broken\.wav: .*broken\.wav is not a readable wav file/m);
-  assert.match(result.stderr, /^13 clips added, 0 already indexed, 1 failed; 13 clips \(\d+ distinct 64-d embeddings\)/m);
+  assert.match(result.stderr, /^13 clips added, 0 already indexed, 1 failed; 13 clips \(\d+ distinct 608-d embeddings\)/m);
 
   for (const file of ['encoder.onnx', 'index.hnsw', 'manifest.json', 'projector_config.pbtxt', '00000/default/metadata.tsv', '00000/default/tensors.tsv']) {
     assert.ok(existsSync(join(modelDir, file)), file);
   }
   const manifest = readManifest(modelDir)!;
-  assert.equal(manifest.encoder, 'BagTopVQVAE');
+  assert.equal(manifest.encoder, 'PooledFirstLayerVQVAE');
   assert.equal(manifest.count, 13);
-  assert.equal(manifest.dimension, 64);
+  // The tiny preset's first layer: 38 mel rows × 8 channels, mean and std.
+  assert.equal(manifest.dimension, 608);
   assert.deepEqual([manifest.parameters.m, manifest.parameters.efConstruction, manifest.parameters.batchSize], [16, 200, 5]);
   assert.equal(manifest.checkpoint!.path, checkpoint);
   assert.match(manifest.checkpoint!.sha256, /^[0-9a-f]{64}$/);
@@ -97,7 +99,7 @@ test('indexing again adds only new clips, and a new coub-named wav gets its coub
   copiesOf(join(wavDir, 'beat-2.wav'), wavs, 3, 'beat-');
   const first = await runBoiler(['index', '--wav-dir', wavs, '--checkpoint', checkpoint]);
   assert.equal(first.code, 0, first.stderr);
-  const modelDir = join(dir, 'save', 'vqvae_001', 'BagTopVQVAE');
+  const modelDir = join(dir, 'save', 'vqvae_001', DEFAULT_ENCODER);
   const tensorsTime = statSync(modelFile(modelDir, 'tensors')).mtimeMs;
 
   const again = await runBoiler(['index', '--wav-dir', wavs, '--checkpoint', checkpoint]);

@@ -25,6 +25,8 @@ export const POOLED_ENCODERS = ['PooledFirstLayerVQVAE', 'PooledBottomVQVAE'] as
 export type OriginalEncoderName = (typeof ORIGINAL_ENCODERS)[number];
 export type EncoderName = OriginalEncoderName | (typeof POOLED_ENCODERS)[number];
 export const ENCODER_NAMES: readonly EncoderName[] = [...ORIGINAL_ENCODERS, ...POOLED_ENCODERS];
+/** The training-free encoder: MFCC statistics, no checkpoint (src/model/onnx/mfcc-graph.ts). */
+export const MFCC_ENCODER = 'mfcc';
 /**
  * What `boiler index` embeds with when no encoder is named: chosen by precision@10 on labelled
  * speech and drum sets (README, `npm run bench quality`), where it came closest to MFCC.

@@ -5,7 +5,7 @@ import type { WindowMode } from '../audio/clip.js';
 import { listWavFiles } from '../audio/wav-files.js';
 import { UserError } from '../errors.js';
 import type { EncoderName } from '../model/onnx/graph.js';
-import { MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
+import { MFCC_ENCODER } from '../model/encoders.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
 import { embedWavFiles, type ClipEncoder } from './clip-embedder.js';
 import { compileEncoder, compileMfccEncoder, type CompiledEncoder } from './encoder-file.js';

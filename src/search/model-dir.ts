@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { ENCODERS } from '../model/onnx/graph.js';
-import { MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
+import { MFCC_ENCODER } from '../model/encoders.js';
 import { shellWord } from './shell-word.js';
 
 /**

@@ -5,7 +5,7 @@
  * without it the largest (the loudness) decides every cosine alone.
  */
 import { seededRandom } from '../util/random.js';
-import { MFCC_ENCODER } from '../model/onnx/mfcc-graph.js';
+import { MFCC_ENCODER } from '../model/encoders.js';
 import { repairAdvice, type Manifest } from './manifest.js';
 import { modelFile } from './model-dir.js';
 import { DamagedFile, readCommitted } from './model-index.js';

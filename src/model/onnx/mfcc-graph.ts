@@ -1,11 +1,10 @@
 import { MEL } from '../../audio/mel.js';
 import { dctBasis, MFCC_COEFFICIENTS } from '../../eval/mfcc.js';
+import { MFCC_ENCODER } from '../encoders.js';
 import { attr, GraphBuilder } from './builder.js';
 import { logMelGraph } from './frontend.js';
 import { encodeModel } from './proto.js';
 
-/** The training-free encoder: needs no checkpoint. */
-export const MFCC_ENCODER = 'mfcc';
 /** Its embedding: each coefficient's mean over frames, then its standard deviation. */
 export const MFCC_DIMENSION = 2 * MFCC_COEFFICIENTS;
 
