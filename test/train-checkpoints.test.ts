@@ -78,6 +78,7 @@ test('--keep and --keep-epoch refuse values below 1 in one line', async () => {
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     assert.match(result.stderr, new RegExp(`${flags[0]} <[a-z]+>' argument .* is invalid`));
+    if (flags[0] === '--keep') assert.match(result.stderr, /expected a whole number ≥ 1\./);
   }
 });
 
