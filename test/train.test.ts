@@ -95,7 +95,7 @@ test('bad inputs get one clear line and exit 1', async () => {
     [['--wav-dir', wavs, '--load-path', join(empty, 'nope.safetensors')], /checkpoint .*nope\.safetensors does not exist/],
     // The checkpoint is checked before the clips are counted.
     [['--wav-dir', wavs, '--batch-size', '64', '--load-path', join(empty, 'nope.safetensors')], /checkpoint .*nope\.safetensors does not exist/],
-    [['--wav-dir', wavs, '--epochs', '0'], /--epochs.*expected an integer/],
+    [['--wav-dir', wavs, '--epochs', '0'], /--epochs.*expected a whole number ≥ 1/],
     [['--wav-dir', wavs, '--n-mel-channels', '128'], /only 80 mel channels/],
   ];
   const corrupt = join(empty, 'corrupt.safetensors');
