@@ -3,6 +3,7 @@ import type { TensorMap } from '../model/safetensors.js';
 import { targetNorm, type CodeUsage } from '../model/quantize.js';
 import type { CodebookLevel, VQVAE2 } from '../model/vqvae.js';
 import type { Adam } from './adam.js';
+import { seededRandom } from '../util/random.js';
 
 /**
  * Keeping both codebooks in use. The original design's top codebook collapses (with the tiny
@@ -24,16 +25,9 @@ const RESTART_NOISE = 0.01;
 const KMEANS_SAMPLE = 8192;
 const KMEANS_ITERATIONS = 4;
 
-/** mulberry32: a small seeded generator, so that a resumed run restarts the same codes with the same values. */
-export function seededRandom(...keys: number[]): () => number {
-  let a = keys.reduce((h, k) => Math.imul(h ^ (k >>> 0), 2654435761) >>> 0, 0x9e3779b9);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The project's seeded generator keyed by several numbers, so that a resumed run restarts the same codes with the same values. */
+function keyedRandom(...keys: number[]): () => number {
+  return seededRandom(keys.reduce((h, k) => Math.imul(h ^ (k >>> 0), 2654435761) >>> 0, 0x9e3779b9));
 }
 
 function gaussian(random: () => number): number {
@@ -125,7 +119,7 @@ export class CodebookHealth {
     for (const [index, level] of LEVELS.entries()) {
       const book = this.model.codebook(level);
       const inputs = this.model.quantizerInputs(mel, level);
-      const codes = kMeansCodes(inputs, book.shape[0], seededRandom(this.seed, 0, index));
+      const codes = kMeansCodes(inputs, book.shape[0], keyedRandom(this.seed, 0, index));
       book.assign(codes);
       tf.dispose([inputs, codes]);
     }
@@ -148,7 +142,7 @@ export class CodebookHealth {
     for (const [index, level] of LEVELS.entries()) {
       const dead = [...this.lastUsed[level].keys()].filter((code) => this.lastUsed[level][code] <= step - RESTART_EVERY);
       if (dead.length === 0) continue;
-      const random = seededRandom(this.seed, step, index);
+      const random = keyedRandom(this.seed, step, index);
       const book = this.model.codebook(level);
       const inputs = this.model.quantizerInputs(mel, level);
       const data = inputs.dataSync() as Float32Array;
