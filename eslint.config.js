@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,4 +13,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The page and the API docs' start-up script run in the browser, as they are served.
+  { files: ['src/server/web/**/*.js', 'src/server/docs/**/*.js'], languageOptions: { globals: globals.browser } },
 );

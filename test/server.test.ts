@@ -44,12 +44,12 @@ async function expect400(path: string, body: RequestInit['body'], detail: RegExp
 }
 
 describe('POST /nearest', () => {
-  test("answers the original's [{distance, coub_id}] (plus url), nearest first, 12 by default", async () => {
+  test("answers the original's [{distance, coub_id}] (plus url and what the page shows), nearest first, 12 by default", async () => {
     const { status, json } = await post('/nearest', JSON.stringify({ embedding: tensorRow('noise-2.wav') }), { 'Content-Type': 'application/json' });
     assert.equal(status, 200);
     const matches = json as Match[];
     assert.equal(matches.length, 12);
-    assert.deepEqual(Object.keys(matches[0]), ['distance', 'coub_id', 'url']);
+    assert.deepEqual(Object.keys(matches[0]), ['distance', 'coub_id', 'url', 'rank', 'title', 'coub', 'category', 'audio']);
     assert.equal(matches[0].distance, 0);
     assert.ok(matches.some((m) => m.coub_id === 'noise-2.wav' && m.distance === 0));
     assert.deepEqual(
@@ -127,25 +127,40 @@ describe('POST /nearest/audio', () => {
 describe('GET', () => {
   test('/health says what is served', async () => {
     const response = await fetch(server.url + '/health');
-    assert.deepEqual(await response.json(), { status: 'ok', encoder: REFERENCE_ENCODER, dimension: REFERENCE_DIMENSION, clips: 12, audio: true });
+    // The reference checkpoint has no metrics.jsonl beside it: no training curves.
+    assert.deepEqual(await response.json(), { status: 'ok', encoder: REFERENCE_ENCODER, dimension: REFERENCE_DIMENSION, clips: 12, audio: true, training: false });
   });
 
-  test('/openapi.json describes the three calls with a working example; /docs shows curl examples', async () => {
+  test('/openapi.json describes every call with working examples; /docs is Swagger UI served from the package', async () => {
     const spec = (await (await fetch(server.url + '/openapi.json')).json()) as {
       openapi: string;
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, { example?: { embedding: number[] } }> } }>>;
     };
     assert.match(spec.openapi, /^3\./);
-    assert.deepEqual(Object.keys(spec.paths), ['/nearest', '/nearest/audio', '/health']);
+    assert.deepEqual(Object.keys(spec.paths), [
+      '/nearest',
+      '/nearest/audio',
+      '/nearest/clip/{id}',
+      '/clips',
+      '/clips/{id}/audio',
+      '/feedback',
+      '/map',
+      '/training/metrics',
+      '/health',
+    ]);
     const example = spec.paths['/nearest'].post.requestBody!.content['application/json'].example!;
     const { status } = await post('/nearest', JSON.stringify(example));
     assert.equal(status, 200, 'the example answers');
     const docs = await fetch(server.url + '/docs');
     assert.match(docs.headers.get('content-type')!, /text\/html/);
     const html = await docs.text();
-    assert.ok(html.includes(`curl -s -X POST '${server.url}/nearest?k=12' -H 'Content-Type: application/json' -d '{&quot;embedding&quot;:[`), html);
-    assert.match(html, /-F file=@clip\.mp4/);
-    assert.match(html, /href="\/openapi\.json"/);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(assets.includes('/docs/swagger-ui-bundle.js'), html);
+    for (const asset of assets) {
+      assert.match(asset, /^\//, `${asset}: everything comes from this server`);
+      assert.equal((await fetch(server.url + asset)).status, 200, asset);
+    }
+    assert.match(await (await fetch(server.url + '/docs/init.js')).text(), /url: '\/openapi\.json'[\s\S]*validatorUrl: null/);
   });
 
   test('an unknown path is 404 and a wrong method 405, both with a detail', async () => {
@@ -199,7 +214,9 @@ test('a model directory without encoder.onnx serves embeddings and answers uploa
   try {
     assert.match(own.stderr(), /no encoder\.onnx: POST \/nearest\/audio will answer 503/);
     const response = await fetch(own.url + '/nearest?k=1', { method: 'POST', body: JSON.stringify({ embedding: Array.from(vectors[123]) }) });
-    assert.deepEqual(await response.json(), [{ distance: 0, coub_id: 'clip-123.wav', url: 'clip-123.wav' }]);
+    assert.deepEqual(await response.json(), [
+      { distance: 0, coub_id: 'clip-123.wav', url: 'clip-123.wav', rank: 1, title: 'clip-123', coub: null, category: null, audio: null },
+    ]);
     const audio = await fetch(own.url + '/nearest/audio', { method: 'POST', body: 'x' });
     assert.equal(audio.status, 503);
     // The advice is the index run that writes it, as far as the manifest knows it.

@@ -54,4 +54,4 @@ export async function activateBackend(flag: string | undefined, context: Command
 }
 
 /** Parsers for numeric flags; commander reports their errors as "option '--x <n>' argument 'y' is invalid. …". */
-export { integerIn, nonNegativeNumber, positiveInteger, positiveNumber } from './parse.js';
+export { corsOrigins, integerIn, nonNegativeNumber, positiveInteger, positiveNumber } from './parse.js';

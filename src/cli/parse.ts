@@ -23,3 +23,13 @@ export function nonNegativeNumber(value: string): number {
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0.');
   return n;
 }
+
+/** `--cors`: `*`, or origins (scheme://host[:port], no path) separated by commas. */
+export function corsOrigins(value: string): string[] {
+  const origins = value.split(',').map((origin) => origin.trim());
+  if (origins.length === 1 && origins[0] === '*') return origins;
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s?#]+$/.test(origin)) throw new InvalidArgumentError(`expected * or origins such as https://example.com:8080 (scheme, host, port; no path), got ${JSON.stringify(origin)}.`);
+  }
+  return origins;
+}

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { ManifestEntry } from '../crawl/manifest.js';
 
 /** What a clip is called in search results: a coub (by permalink) or, for other audio, its file name. */
 export interface ClipIdentity {
@@ -18,27 +19,48 @@ const COUB_VIEW = 'https://coub.com/view/';
  */
 const PERMALINK = /^(?=[0-9a-z]*[0-9])(?=[0-9a-z]*[a-z])[0-9a-z]{4,10}$/;
 
+/** What the crawl's `manifest.jsonl` says of one coub that later stages show: its title, category and audio. */
+export interface CrawledCoub {
+  title?: string;
+  category?: string;
+  /** The downloaded audio file, absolute; null when the coub had none. */
+  audio: string | null;
+}
+
 /**
- * Permalinks of the coubs that `boiler crawl` listed in a `manifest.jsonl`, looked for in the wav
+ * The coubs that `boiler crawl` listed in a `manifest.jsonl`, by permalink, looked for in the wav
  * directory and in its parent (the crawl's `--out`, when the wavs were converted into a folder of
- * it). Undefined when there is no such manifest.
+ * it). Undefined when there is no such manifest. A later line for a coub supersedes an earlier one,
+ * as in the crawl.
  */
-export function readCrawlPermalinks(wavDir: string): Set<string> | undefined {
+export function readCrawledCoubs(wavDir: string): Map<string, CrawledCoub> | undefined {
   for (const dir of [wavDir, dirname(wavDir)]) {
     const path = join(dir, 'manifest.jsonl');
     if (!existsSync(path)) continue;
-    const permalinks = new Set<string>();
+    const coubs = new Map<string, CrawledCoub>();
     for (const line of readFileSync(path, 'utf8').split('\n')) {
+      let entry: Partial<Record<keyof ManifestEntry, unknown>>;
       try {
-        const entry = JSON.parse(line) as { permalink?: unknown };
-        if (typeof entry.permalink === 'string') permalinks.add(entry.permalink);
+        entry = JSON.parse(line);
       } catch {
-        // A line cut short by a crawl that was killed names no coub.
+        continue; // A line cut short by a crawl that was killed names no coub.
       }
+      if (typeof entry?.permalink !== 'string') continue;
+      coubs.set(entry.permalink, {
+        title: typeof entry.title === 'string' ? entry.title : undefined,
+        category: typeof entry.category === 'string' ? entry.category : undefined,
+        audio: typeof entry.audio === 'string' ? resolve(dir, entry.audio) : null,
+      });
     }
-    return permalinks;
+    return coubs;
   }
   return undefined;
+}
+
+/** Permalinks of the coubs a crawl manifest lists (readCrawledCoubs), or undefined without one. */
+export function readCrawlPermalinks(wavDir: string): Set<string> | undefined {
+  const coubs = readCrawledCoubs(wavDir);
+  return coubs && new Set(coubs.keys());
 }
 
 /**

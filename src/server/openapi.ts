@@ -4,14 +4,23 @@ export interface ApiFacts {
   encoder: string;
   dimension: number;
   clips: number;
-  /** A real embedding from the index, so that the examples answer. */
+  /** A real embedding and clip id from the index, so that the examples answer. */
   exampleEmbedding: number[];
+  exampleClip: string;
   defaultK: number;
   maxK: number;
   maxUploadBytes: number;
   /** Whether the index embeds whole clips window by window (else the first 8.192 s). */
   wholeClips: boolean;
 }
+
+/** What GET /clips and every match say of a clip, besides its id and url. */
+const CLIP_FIELDS = {
+  title: { type: 'string', description: "the crawl's title, else the wav file's stem" },
+  coub: { type: 'string', nullable: true, description: "the coub's page, null for a clip that is not a coub" },
+  category: { type: 'string', nullable: true, description: "the crawl's category" },
+  audio: { type: 'string', nullable: true, description: "where GET serves the clip's audio (/clips/{id}/audio)" },
+};
 
 const MATCHES = {
   type: 'array',
@@ -22,8 +31,15 @@ const MATCHES = {
       distance: { type: 'number', description: 'cosine distance, 1 − cos θ: 0 for the same direction, 2 for the opposite' },
       coub_id: { type: 'string', description: "the coub's permalink, or the wav file name for a clip that is not a coub" },
       url: { type: 'string', description: 'https://coub.com/view/<permalink>, or the file name' },
+      rank: { type: 'integer', description: '1 for the nearest' },
+      ...CLIP_FIELDS,
     },
   },
+};
+
+const NOT_FOUND = {
+  description: 'no such clip (or data); `detail` says what to do',
+  content: { 'application/json': { schema: { type: 'object', properties: { detail: { type: 'string' } } } } },
 };
 
 const ERROR = {
@@ -31,13 +47,20 @@ const ERROR = {
   content: { 'application/json': { schema: { type: 'object', properties: { detail: { type: 'string' } } }, example: { detail: 'k must be an integer from 1 to 1000, got 0' } } },
 };
 
-/** The API as OpenAPI 3.0, served at /openapi.json and rendered at /docs. */
+/** The API as OpenAPI 3.0, served at /openapi.json and rendered by Swagger UI at /docs. */
 export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
   const k = {
     name: 'k',
     in: 'query',
     description: `how many neighbours (default ${facts.defaultK})`,
     schema: { type: 'integer', minimum: 1, maximum: facts.maxK, default: facts.defaultK },
+  };
+  const clipId = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: "a clip's coub_id (its permalink, or its wav file name)",
+    schema: { type: 'string', example: facts.exampleClip },
   };
   const nearestAnswer = { description: 'the nearest clips, nearest first', content: { 'application/json': { schema: MATCHES } } };
   return {
@@ -90,6 +113,99 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
           responses: { 200: nearestAnswer, 400: ERROR, 503: { description: 'the model directory has no encoder.onnx' } },
         },
       },
+      '/nearest/clip/{id}': {
+        get: {
+          summary: 'The coubs nearest to an indexed clip ("more like this")',
+          description: 'The clip itself is left out.',
+          parameters: [clipId, k],
+          responses: { 200: nearestAnswer, 400: ERROR, 404: NOT_FOUND },
+        },
+      },
+      '/clips': {
+        get: {
+          summary: 'Indexed clips whose id or title contains a text',
+          parameters: [
+            { name: 'q', in: 'query', description: 'the text (case-insensitive); empty: all clips', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', description: 'how many to list', schema: { type: 'integer', minimum: 1, maximum: 200, default: 20 } },
+          ],
+          responses: {
+            200: {
+              description: 'how many match, and the first `limit` of them in index order',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      total: { type: 'integer' },
+                      clips: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, url: { type: 'string' }, ...CLIP_FIELDS } } },
+                    },
+                  },
+                },
+              },
+            },
+            400: ERROR,
+          },
+        },
+      },
+      '/clips/{id}/audio': {
+        get: {
+          summary: "An indexed clip's audio",
+          description: 'The crawled audio file when the crawl left it, else the wav that was indexed. Range requests (bytes=START-END) answer 206, so that players can seek.',
+          parameters: [clipId, { name: 'Range', in: 'header', schema: { type: 'string', example: 'bytes=0-1023' } }],
+          responses: {
+            200: { description: 'the whole file', content: { 'audio/*': { schema: { type: 'string', format: 'binary' } } } },
+            206: { description: 'the range asked for (Content-Range says which)' },
+            404: NOT_FOUND,
+            416: { description: 'the range starts past the end' },
+          },
+        },
+      },
+      '/feedback': {
+        post: {
+          summary: 'A thumbs up or down for a result of a query',
+          description: 'Appended as one JSON line, with the time, to the feedback file (serve --feedback).',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['query', 'result', 'vote'],
+                  properties: {
+                    query: { type: 'object', description: '{"clip": id} for a search from a clip; {"upload": file name, "sha256": X-Boiler-Upload-Sha256} for an upload' },
+                    result: { type: 'string', description: 'the id of the result voted on' },
+                    vote: { type: 'string', enum: ['up', 'down'] },
+                    rank: { type: 'integer', minimum: 1 },
+                    distance: { type: 'number' },
+                  },
+                },
+                example: { query: { clip: facts.exampleClip }, result: facts.exampleClip, vote: 'up', rank: 1, distance: 0 },
+              },
+            },
+          },
+          responses: { 201: { description: 'recorded: `{"recorded": line}`' }, 400: ERROR },
+        },
+        get: {
+          summary: 'Every vote so far, as JSON lines',
+          responses: { 200: { description: 'one JSON object a line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/map': {
+        get: {
+          summary: 'Every clip as a point on the plane (UMAP of the embeddings), with its label',
+          description: 'Computed on first use and kept in the model directory (map.json); until then the answer is 202 with Retry-After.',
+          responses: {
+            200: { description: '`{count, ids, titles, x, y, label, labels, labelSource}`: x and y in [0, 1], label an index into labels or −1' },
+            202: { description: 'still computing', content: { 'application/json': { schema: { type: 'object', properties: { detail: { type: 'string' } } } } } },
+          },
+        },
+      },
+      '/training/metrics': {
+        get: {
+          summary: "The training run's metrics.jsonl beside the checkpoint, step by step",
+          responses: { 200: { description: '`{checkpoint, rows}`, at most 2,000 rows spread evenly' }, 404: NOT_FOUND },
+        },
+      },
       '/health': {
         get: {
           summary: 'Whether the server is up, and what it serves',
@@ -98,7 +214,7 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
               description: 'up',
               content: {
                 'application/json': {
-                  example: { status: 'ok', encoder: facts.encoder, dimension: facts.dimension, clips: facts.clips, audio: true },
+                  example: { status: 'ok', encoder: facts.encoder, dimension: facts.dimension, clips: facts.clips, audio: true, training: true },
                 },
               },
             },
@@ -107,40 +223,4 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
       },
     },
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-/** A self-contained page (no scripts, no CDN): each call with runnable curl examples. */
-export function docsPage(facts: ApiFacts, baseUrl: string): string {
-  const embedding = JSON.stringify({ embedding: facts.exampleEmbedding });
-  const calls = [
-    {
-      title: 'POST /nearest',
-      text: 'The coubs nearest to an embedding. Answers <code>[{"distance", "coub_id", "url"}]</code>, nearest first; <code>distance</code> is the cosine distance 1 − cos θ.',
-      curl: `curl -s -X POST '${baseUrl}/nearest?k=${facts.defaultK}' -H 'Content-Type: application/json' -d '${embedding}'`,
-    },
-    {
-      title: 'POST /nearest/audio',
-      text: `The coubs nearest to a media file (any format ffmpeg decodes, at most ${formatBytes(facts.maxUploadBytes)}), sent as the body or as a form field named <code>file</code>.`,
-      curl: `curl -s -X POST '${baseUrl}/nearest/audio?k=5' --data-binary @clip.mp3\ncurl -s '${baseUrl}/nearest/audio?k=5' -F file=@clip.mp4`,
-    },
-    { title: 'GET /health', text: 'Whether the server is up, and what it serves.', curl: `curl -s ${baseUrl}/health` },
-  ];
-  const sections = calls
-    .map((c) => `<h2>${escapeHtml(c.title)}</h2>\n<p>${c.text}</p>\n<pre>${escapeHtml(c.curl)}</pre>`)
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>boiler API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}pre{background:#f4f4f4;padding:.75rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}</style>
-</head><body>
-<h1>boiler API</h1>
-<p>Nearest coubs by sound: ${facts.clips} clips embedded with ${escapeHtml(facts.encoder)} (${facts.dimension} dimensions).
-<code>k</code> (1–${facts.maxK}, default ${facts.defaultK}) is how many neighbours. Errors answer 400 with <code>{"detail": "…"}</code>.
-The machine-readable description is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3).</p>
-${sections}
-</body></html>
-`;
 }
