@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { clipIdentity, readCrawlPermalinks } from '../src/search/coub.js';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
+import type { MapJson } from '../src/server/map-state.js';
 import { FIXTURES, ROOT, runBoiler } from './helpers/cli.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';
 import { scratchDir } from './helpers/scratch.js';
@@ -228,21 +229,10 @@ describe('feedback', () => {
 });
 
 describe('GET /map', () => {
-  interface MapAnswer {
-    count: number;
-    ids: string[];
-    titles: string[];
-    x: number[];
-    y: number[];
-    label: number[];
-    labels: string[];
-    labelSource: string | null;
-  }
-
-  async function mapOf(url: string): Promise<MapAnswer> {
+  async function mapOf(url: string): Promise<MapJson> {
     for (;;) {
       const response = await fetch(url + '/map');
-      if (response.status === 200) return (await response.json()) as MapAnswer;
+      if (response.status === 200) return (await response.json()) as MapJson;
       assert.equal(response.status, 202);
       assert.equal(response.headers.get('retry-after'), '2');
       assert.match(((await response.json()) as { detail: string }).detail, /computing the map of 5 clips/);

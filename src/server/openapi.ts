@@ -37,6 +37,11 @@ const MATCHES = {
   },
 };
 
+/** A required JSON request body, with an example that answers. */
+function jsonBody(schema: Record<string, unknown>, example: unknown) {
+  return { required: true, content: { 'application/json': { schema, example } } };
+}
+
 const NOT_FOUND = {
   description: 'no such clip (or data); `detail` says what to do',
   content: { 'application/json': { schema: { type: 'object', properties: { detail: { type: 'string' } } } } },
@@ -78,19 +83,14 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
             "The original boiler's call: the caller computes the embedding (for instance with the model directory's encoder.onnx). " +
             'It is taken as a vector of the index\'s own space: in a standardised model directory (manifest.json standardise), standardise it first with standardisation.json.',
           parameters: [k],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['embedding'],
-                  properties: { embedding: { type: 'array', items: { type: 'number' }, minItems: facts.dimension, maxItems: facts.dimension } },
-                },
-                example: { embedding: facts.exampleEmbedding },
-              },
+          requestBody: jsonBody(
+            {
+              type: 'object',
+              required: ['embedding'],
+              properties: { embedding: { type: 'array', items: { type: 'number' }, minItems: facts.dimension, maxItems: facts.dimension } },
             },
-          },
+            { embedding: facts.exampleEmbedding },
+          ),
           responses: { 200: nearestAnswer, 400: ERROR },
         },
       },
@@ -164,25 +164,20 @@ export function openApiSpec(facts: ApiFacts): Record<string, unknown> {
         post: {
           summary: 'A thumbs up or down for a result of a query',
           description: 'Appended as one JSON line, with the time, to the feedback file (serve --feedback).',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['query', 'result', 'vote'],
-                  properties: {
-                    query: { type: 'object', description: '{"clip": id} for a search from a clip; {"upload": file name, "sha256": X-Boiler-Upload-Sha256} for an upload' },
-                    result: { type: 'string', description: 'the id of the result voted on' },
-                    vote: { type: 'string', enum: ['up', 'down'] },
-                    rank: { type: 'integer', minimum: 1 },
-                    distance: { type: 'number' },
-                  },
-                },
-                example: { query: { clip: facts.exampleClip }, result: facts.exampleClip, vote: 'up', rank: 1, distance: 0 },
+          requestBody: jsonBody(
+            {
+              type: 'object',
+              required: ['query', 'result', 'vote'],
+              properties: {
+                query: { type: 'object', description: '{"clip": id} for a search from a clip; {"upload": file name, "sha256": X-Boiler-Upload-Sha256} for an upload' },
+                result: { type: 'string', description: 'the id of the result voted on' },
+                vote: { type: 'string', enum: ['up', 'down'] },
+                rank: { type: 'integer', minimum: 1 },
+                distance: { type: 'number' },
               },
             },
-          },
+            { query: { clip: facts.exampleClip }, result: facts.exampleClip, vote: 'up', rank: 1, distance: 0 },
+          ),
           responses: { 201: { description: 'recorded: `{"recorded": line}`' }, 400: ERROR },
         },
         get: {
