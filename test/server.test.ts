@@ -105,6 +105,7 @@ describe('POST /nearest/audio', () => {
     const form = new FormData();
     form.append('note', 'no file here');
     await expect400('/nearest/audio', form, /has no file: send the media as a form field named file/, {});
+    await expect400('/nearest/audio', 'x', /the multipart\/form-data body cannot be read: Multipart: Boundary not found/, { 'Content-Type': 'multipart/form-data' });
     const { status } = await post('/nearest/audio?k=1', readFileSync(join(FIXTURES, 'media', 'noise-1.m4a')));
     assert.equal(status, 200);
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import type { ClipCatalog, ClipInfo } from '../search/clip-catalog.js';
 import type { Match, ModelIndex } from '../search/model-index.js';
 import { checkQueryVector } from '../search/query-vector.js';
 import { HttpError } from './http-error.js';
-import { multipartBoundary, multipartFile } from './multipart.js';
+import { isMultipart, multipartFile } from './multipart.js';
 
 /** The original's default k, and a cap that keeps one answer small. */
 export const DEFAULT_K = 12;
@@ -89,11 +90,10 @@ export async function nearestToMedia(
   index: ModelIndex,
   embedder: MediaEmbedder,
   body: Buffer,
-  contentType: string | undefined,
+  headers: IncomingHttpHeaders,
   k: number,
 ): Promise<{ matches: Match[]; seconds: number; sha256: string }> {
-  const boundary = multipartBoundary(contentType);
-  const media = boundary ? multipartFile(body, boundary) : body;
+  const media = isMultipart(headers['content-type']) ? await multipartFile(body, headers) : body;
   if (media.length === 0) throw new HttpError(400, 'the upload is empty: send an audio or video file as the body or as a form field named file');
   const path = join(tmpdir(), `boiler-upload-${process.pid}-${Math.random().toString(36).slice(2)}`);
   writeFileSync(path, media);

@@ -150,7 +150,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const k = parseK(query);
         if (!embedder) throw new HttpError(503, `${index.dir} has no encoder.onnx, so this server cannot embed audio: ${repairAdvice(index.manifest)}`);
         const body = await readBody(request, options.maxUploadBytes, 'upload');
-        const { matches, seconds, sha256 } = await mediaJobs(() => nearestToMedia(index, embedder, body, request.headers['content-type'], k));
+        const { matches, seconds, sha256 } = await mediaJobs(() => nearestToMedia(index, embedder, body, request.headers, k));
         return send(response, 200, matchesJson(matches, catalog), 'application/json', { [AUDIO_SECONDS_HEADER]: seconds.toFixed(3), [UPLOAD_SHA256_HEADER]: sha256 });
       }
       case '/clips': {
