@@ -4,8 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
-import { EventWriter, crc32c } from '../src/train/tensorboard.js';
-import { encodeGrayPng } from '../src/util/png.js';
+import { PNG } from 'pngjs';
+import { melImage } from '../src/train/mel-image.js';
+import { EventWriter, crc32c, encodeEvent } from '../src/train/tensorboard.js';
 import { scratchDir } from './helpers/scratch.js';
 
 /** Reads TFRecord framing back, checking both masked CRCs. */
@@ -63,8 +64,8 @@ test('event files hold a version record, then scalars and images TensorBoard can
   const dir = scratchDir('boiler-tb-');
   const writer = new EventWriter(dir);
   writer.scalars(7, { 'loss/recon': 0.25, lr: 1e-4 });
-  const png = encodeGrayPng(Uint8Array.from([0, 128, 255, 64, 32, 16]), 3, 2);
-  writer.image(7, 'mel/reconstruction', png, 3, 2);
+  const { png } = melImage(Float32Array.of(0, 1, 2), Float32Array.of(2, 1, 0), 1, 1, 3);
+  writer.image(7, 'mel/reconstruction', png, 6, 1);
   writer.close();
   assert.match(writer.path, /events\.out\.tfevents\.\d+\./);
   const [version, scalars, image] = readRecords(readFileSync(writer.path)).map(decode);
@@ -76,17 +77,37 @@ test('event files hold a version record, then scalars and images TensorBoard can
   assert.ok(Math.abs((values[1].get(2)![0] as number) - 1e-4) < 1e-9);
   const imageValue = decode(decode(image.get(5)![0] as Buffer).get(1)![0] as Buffer);
   const img = decode(imageValue.get(4)![0] as Buffer);
-  assert.deepEqual([img.get(1)![0], img.get(2)![0]], [2n, 3n]);
+  assert.deepEqual([img.get(1)![0], img.get(2)![0]], [1n, 6n]);
   assert.ok((img.get(4)![0] as Buffer).equals(png));
 });
 
-test('the PNG encoder writes pixels that ffmpeg decodes back unchanged', () => {
-  const width = 5;
-  const height = 3;
-  const pixels = Uint8Array.from({ length: width * height }, (_, i) => (i * 17) % 256);
-  const dir = scratchDir('boiler-png-');
-  const path = join(dir, 'x.png');
-  writeFileSync(path, encodeGrayPng(pixels, width, height));
+test('events encode to the bytes the former hand-written protobuf writer produced', () => {
+  const wallTime = 1700000000.25;
+  const event = (what: Omit<Parameters<typeof encodeEvent>[0], 'wallTime'>) => Buffer.from(encodeEvent({ wallTime, ...what })).toString('base64');
+  const scalars = { value: [{ tag: 'loss/recon', simpleValue: 0.25 }, { tag: 'lr', simpleValue: 1e-4 }] };
+  assert.equal(event({ step: 7, summary: scalars }), 'CQAAEED8VNlBEAcqHgoRCgpsb3NzL3JlY29uFQAAgD4KCQoCbHIVF7fROA==');
+  const image = { height: 2, width: 3, colorspace: 1, encodedImageString: Uint8Array.of(1, 2, 3, 4) };
+  assert.equal(event({ step: 7, summary: { value: [{ tag: 'mel/reconstruction', image }] } }), 'CQAAEED8VNlBEAcqJAoiChJtZWwvcmVjb25zdHJ1Y3Rpb24iDAgCEAMYASIEAQIDBA==');
+  // event.proto is proto3: a step of 0 is left out, where the former writer wrote it (CQAAEED8VNlBEAAaDWJy…).
+  assert.equal(event({ step: 0, fileVersion: 'brain.Event:2' }), 'CQAAEED8VNlBGg1icmFpbi5FdmVudDoy');
+});
+
+/** A mel image's pixels as pngjs decodes them: one gray byte a pixel. */
+function grayPixels(png: Buffer): number[] {
+  return [...PNG.sync.read(png).data.filter((_, i) => i % 4 === 0)];
+}
+
+test('mel images decode, with pngjs and with ffmpeg, to the pixels of the former hand-written encoder', () => {
+  const input = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.sin(i));
+  const { png, width, height } = melImage(input, input.map((v) => v * 0.5 + 0.1), 2, 3, 4);
+  assert.deepEqual([width, height], [8, 6]);
+  const former = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAGCAAAAADbboAnAAAAQUlEQVR4nAE2AMn/AP+1OgDMp2pNAB8FXNRcUHu3AIDs9ZKNw8eWAPXrfA/GwYpTAFgAG5F4TFqUADe0/9Nopsu1pP0ZuzlzGNwAAAAASUVORK5CYII=',
+    'base64',
+  );
+  assert.deepEqual(grayPixels(png), grayPixels(former));
+  const path = join(scratchDir('boiler-png-'), 'mel.png');
+  writeFileSync(path, png);
   const decoded = execFileSync(locateFfmpeg().path, ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
-  assert.deepEqual([...decoded], [...pixels]);
+  assert.deepEqual([...decoded], grayPixels(former));
 });

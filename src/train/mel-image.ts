@@ -1,4 +1,4 @@
-import { encodeGrayPng } from '../util/png.js';
+import { createRequire } from 'node:module';
 
 /**
  * A grayscale picture of log-mels: one row per clip, the input on the left and its
@@ -27,5 +27,8 @@ export function melImage(input: Float32Array, recon: Float32Array, clips: number
       }
     }
   }
-  return { png: encodeGrayPng(pixels, width, height), width, height };
+  // pngjs is loaded here, when training writes its first image, not when boiler starts.
+  const { PNG } = createRequire(import.meta.url)('pngjs') as typeof import('pngjs');
+  const png = PNG.sync.write(Object.assign(new PNG({ width, height }), { data: Buffer.from(pixels.buffer) }), { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  return { png, width, height };
 }

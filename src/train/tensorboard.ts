@@ -1,8 +1,8 @@
+import { createRequire } from 'node:module';
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { ProtoWriter } from '../util/protobuf.js';
 import { makeDirectory } from '../util/make-dir.js';
 
 /** CRC-32C (Castagnoli), the checksum TFRecord framing uses. */
@@ -51,29 +51,6 @@ export function readRecords(bytes: Buffer): { data: Buffer; framed: Buffer }[] {
   return records;
 }
 
-/** An Event's step (field 2, a varint); 0 when absent, as protobuf reads it. Other fields are skipped by wire type. */
-export function eventStep(event: Uint8Array): number {
-  let at = 0;
-  const varint = () => {
-    let value = 0;
-    for (let scale = 1; ; scale *= 128) {
-      const byte = event[at++];
-      value += (byte & 0x7f) * scale;
-      if (!(byte & 0x80) || at >= event.length) return value;
-    }
-  };
-  while (at < event.length) {
-    const key = varint();
-    const wireType = key % 8;
-    if (key >>> 3 === 2 && wireType === 0) return varint();
-    if (wireType === 0) varint();
-    else if (wireType === 1) at += 8;
-    else if (wireType === 5) at += 4;
-    else at += varint();
-  }
-  return 0;
-}
-
 /**
  * Removes the events after `step` from the event files in `dir`: a run resumed from the
  * checkpoint of `step` logs the steps after it again, and TensorBoard would show both.
@@ -89,11 +66,59 @@ export function dropEventsAfter(dir: string, step: number): void {
 }
 
 /**
- * Writes TensorBoard event files (`events.out.tfevents.*`) so that `tensorboard --logdir DIR`
- * shows scalars and images. Event proto: wall_time = 1, step = 2, file_version = 3, summary = 5;
- * Summary.value = 1; Value: tag = 1, simple_value = 2, image = 4; Image: height 1, width 2,
- * colorspace 3, encoded_image_string 4.
+ * The messages of TensorFlow's event.proto and summary.proto that boiler writes, with their
+ * official field numbers (no registry package ships these schemas).
  */
+const EVENT_SCHEMA = {
+  nested: {
+    Event: {
+      fields: { wallTime: { type: 'double', id: 1 }, step: { type: 'int64', id: 2 }, fileVersion: { type: 'string', id: 3 }, summary: { type: 'Summary', id: 5 } },
+    },
+    Summary: {
+      fields: { value: { rule: 'repeated', type: 'Value', id: 1 } },
+      nested: {
+        Value: { fields: { tag: { type: 'string', id: 1 }, simpleValue: { type: 'float', id: 2 }, image: { type: 'Image', id: 4 } } },
+        Image: {
+          fields: { height: { type: 'int32', id: 1 }, width: { type: 'int32', id: 2 }, colorspace: { type: 'int32', id: 3 }, encodedImageString: { type: 'bytes', id: 4 } },
+        },
+      },
+    },
+  },
+};
+
+export interface SummaryValue {
+  tag: string;
+  simpleValue?: number;
+  /** colorspace 1: grayscale. */
+  image?: { height: number; width: number; colorspace: number; encodedImageString: Uint8Array };
+}
+
+export interface Event {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  summary?: { value: SummaryValue[] };
+}
+
+let eventType: import('protobufjs').Type | undefined;
+
+/** The Event message type; protobufjs is loaded on first use, not when boiler starts. */
+function eventMessage(): import('protobufjs').Type {
+  eventType ??= (createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs')).Root.fromJSON(EVENT_SCHEMA).lookupType('Event');
+  return eventType;
+}
+
+export function encodeEvent(event: Event): Uint8Array {
+  return eventMessage().encode(event).finish();
+}
+
+/** An Event's step; 0 when absent, as protobuf reads it. */
+export function eventStep(event: Uint8Array): number {
+  const { step } = eventMessage().toObject(eventMessage().decode(event), { longs: Number, defaults: true }) as { step: number };
+  return step;
+}
+
+/** Writes TensorBoard event files (`events.out.tfevents.*`) so that `tensorboard --logdir DIR` shows scalars and images. */
 export class EventWriter {
   private readonly fd: number;
   readonly path: string;
@@ -102,32 +127,20 @@ export class EventWriter {
     makeDirectory(dir);
     this.path = join(dir, `events.out.tfevents.${Math.floor(Date.now() / 1000)}.${hostname()}.${process.pid}`);
     this.fd = openSync(this.path, 'a');
-    this.write((e) => e.string(3, 'brain.Event:2'), 0);
+    this.write(0, { fileVersion: 'brain.Event:2' });
   }
 
-  private write(fill: (event: ProtoWriter) => void, step: number): void {
-    const event = new ProtoWriter().double(1, Date.now() / 1000).int(2, step);
-    fill(event);
-    writeSync(this.fd, tfRecord(event.finish()));
-  }
-
-  private summary(step: number, values: ProtoWriter[]): void {
-    const summary = new ProtoWriter();
-    for (const value of values) summary.message(1, value);
-    this.write((e) => e.message(5, summary), step);
+  private write(step: number, what: Pick<Event, 'fileVersion' | 'summary'>): void {
+    writeSync(this.fd, tfRecord(encodeEvent({ wallTime: Date.now() / 1000, step, ...what })));
   }
 
   scalars(step: number, values: Record<string, number>): void {
-    this.summary(
-      step,
-      Object.entries(values).map(([tag, value]) => new ProtoWriter().string(1, tag).float(2, value)),
-    );
+    this.write(step, { summary: { value: Object.entries(values).map(([tag, simpleValue]) => ({ tag, simpleValue })) } });
   }
 
-  /** A PNG image (grayscale: colorspace 1). */
+  /** A grayscale PNG image. */
   image(step: number, tag: string, png: Uint8Array, width: number, height: number): void {
-    const image = new ProtoWriter().int(1, height).int(2, width).int(3, 1).bytes(4, png);
-    this.summary(step, [new ProtoWriter().string(1, tag).message(4, image)]);
+    this.write(step, { summary: { value: [{ tag, image: { height, width, colorspace: 1, encodedImageString: png } }] } });
   }
 
   close(): void {

@@ -1,12 +1,10 @@
 /**
- * A minimal writer of ONNX's protobuf messages (onnx/onnx.proto): ModelProto, GraphProto,
- * NodeProto, AttributeProto, TensorProto and ValueInfoProto, only the fields boiler's graphs use.
- * Written with the project's small protobuf writer (src/util/protobuf.ts) rather than a protobuf
- * library and the ONNX schema.
+ * ONNX models in the official schema (onnx/onnx.proto, compiled for protobufjs by the onnx-proto
+ * package): boiler's graphs are described with the small types below and encoded as a ModelProto.
  */
 
-import { ProtoWriter } from '../../util/protobuf.js';
-
+import { createRequire } from 'node:module';
+import type { onnx } from 'onnx-proto';
 export type ElementType = 'float' | 'int64';
 
 /** TensorProto.DataType numbers. */
@@ -61,79 +59,64 @@ export interface Model {
 /** IR version 8 (ONNX 1.10): understood by every onnxruntime since 1.10. */
 const IR_VERSION = 8;
 
-function tensorMessage(tensor: Tensor): ProtoWriter {
+function tensorProto(tensor: Tensor): onnx.ITensorProto {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.data.length) {
     throw new RangeError(`tensor ${tensor.name}: dims ${tensor.dims.join('×')} do not match ${tensor.data.length} values`);
   }
-  const writer = new ProtoWriter();
-  if (tensor.dims.length > 0) writer.packedInts(1, tensor.dims);
-  writer.int(2, DATA_TYPE[tensor.type]).string(8, tensor.name);
   // raw_data is little-endian, like typed arrays on every platform Node runs on.
-  return writer.bytes(9, new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
+  const rawData = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+  return { dims: [...tensor.dims], dataType: DATA_TYPE[tensor.type], name: tensor.name, rawData };
 }
 
 /** AttributeProto.AttributeType numbers. */
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, tensor: 4, ints: 7 } as const;
 
-function attributeMessage(name: string, attribute: Attribute): ProtoWriter {
-  const writer = new ProtoWriter().string(1, name).int(20, ATTRIBUTE_TYPE[attribute.kind]);
+function attributeProto(name: string, attribute: Attribute): onnx.IAttributeProto {
+  const proto = { name, type: ATTRIBUTE_TYPE[attribute.kind] };
   switch (attribute.kind) {
     case 'float':
-      return writer.float(2, attribute.value);
+      return { ...proto, f: attribute.value };
     case 'int':
-      return writer.int(3, attribute.value);
+      return { ...proto, i: attribute.value };
     case 'string':
-      return writer.string(4, attribute.value);
+      return { ...proto, s: new TextEncoder().encode(attribute.value) };
     case 'tensor':
-      return writer.message(5, tensorMessage(attribute.value));
+      return { ...proto, t: tensorProto(attribute.value) };
     case 'ints':
-      return writer.packedInts(8, attribute.value);
+      return { ...proto, ints: [...attribute.value] };
   }
 }
 
-function nodeMessage(node: Node): ProtoWriter {
-  const writer = new ProtoWriter();
-  for (const input of node.inputs) writer.string(1, input);
-  for (const output of node.outputs) writer.string(2, output);
-  if (node.name) writer.string(3, node.name);
-  writer.string(4, node.opType);
-  for (const [name, attribute] of Object.entries(node.attributes ?? {})) writer.message(5, attributeMessage(name, attribute));
-  return writer;
+function valueInfoProto(info: ValueInfo): onnx.IValueInfoProto {
+  const dim = info.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name: info.name, type: { tensorType: { elemType: DATA_TYPE[info.type], shape: { dim } } } };
 }
 
-function valueInfoMessage(info: ValueInfo): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const dim of info.shape) {
-    const dimension = new ProtoWriter();
-    if (typeof dim === 'number') dimension.int(1, dim);
-    else dimension.string(2, dim);
-    shape.message(1, dimension);
-  }
-  const tensorType = new ProtoWriter().int(1, DATA_TYPE[info.type]).message(2, shape);
-  const type = new ProtoWriter().message(1, tensorType);
-  return new ProtoWriter().string(1, info.name).message(2, type);
+function graphProto(graph: Graph): onnx.IGraphProto {
+  return {
+    node: graph.nodes.map((node) => ({
+      input: [...node.inputs],
+      output: [...node.outputs],
+      ...(node.name ? { name: node.name } : {}),
+      opType: node.opType,
+      attribute: Object.entries(node.attributes ?? {}).map(([name, attribute]) => attributeProto(name, attribute)),
+    })),
+    name: graph.name,
+    initializer: graph.initializers.map(tensorProto),
+    input: graph.inputs.map(valueInfoProto),
+    output: graph.outputs.map(valueInfoProto),
+  };
 }
 
-function graphMessage(graph: Graph): ProtoWriter {
-  const writer = new ProtoWriter();
-  for (const node of graph.nodes) writer.message(1, nodeMessage(node));
-  writer.string(2, graph.name);
-  for (const tensor of graph.initializers) writer.message(5, tensorMessage(tensor));
-  for (const input of graph.inputs) writer.message(11, valueInfoMessage(input));
-  for (const output of graph.outputs) writer.message(12, valueInfoMessage(output));
-  return writer;
-}
-
-/** Serialises a model to the bytes of an .onnx file. */
+/** Serialises a model to the bytes of an .onnx file. onnx-proto is loaded here, not when boiler starts. */
 export function encodeModel(model: Model): Uint8Array {
-  const writer = new ProtoWriter()
-    .int(1, IR_VERSION)
-    .string(2, model.producer)
-    .message(7, graphMessage(model.graph))
-    .message(8, new ProtoWriter().string(1, '').int(2, model.opset));
-  for (const [key, value] of Object.entries(model.metadata ?? {})) {
-    writer.message(14, new ProtoWriter().string(1, key).string(2, value));
-  }
-  return writer.finish();
+  const { onnx: schema } = createRequire(import.meta.url)('onnx-proto') as typeof import('onnx-proto');
+  return schema.ModelProto.encode({
+    irVersion: IR_VERSION,
+    producerName: model.producer,
+    graph: graphProto(model.graph),
+    opsetImport: [{ domain: '', version: model.opset }],
+    metadataProps: Object.entries(model.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  }).finish();
 }
