@@ -224,18 +224,19 @@ const layoutEpochs = (points: number) => (points <= 2500 ? 500 : 200);
 async function umapLayout(points: ArrayLike<number>[], random: () => number, progress: Progress): Promise<number[][] | undefined> {
   const epochs = layoutEpochs(points.length);
   const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(NEIGHBOURS, points.length - 1), nEpochs: epochs, random });
+  await progress.pause();
   try {
-    await progress.pause();
+    // One synchronous call (neighbours, fuzzy graph): the event loop waits for it, seconds for 10,000 points.
     // umap-js reads the rows by index only; typed arrays serve as well as number[] and save a copy.
     umap.initializeFit(points as number[][]);
-    progress.step();
-    for (let epoch = 0; epoch < epochs; ) {
-      epoch = umap.step();
-      progress.step();
-      await progress.pause();
-    }
   } catch {
     return undefined;
+  }
+  progress.step();
+  for (let epoch = 0; epoch < epochs; ) {
+    epoch = umap.step();
+    progress.step();
+    await progress.pause();
   }
   const plane = umap.getEmbedding();
   return plane.every((point) => point.every(Number.isFinite)) ? plane : undefined;
