@@ -25,11 +25,11 @@ export function toCsv(columns: readonly string[], rows: readonly Cell[][]): stri
 }
 
 /** Writes DIR/<name>.csv and DIR/<name>.png (each to a temporary name, then renamed); returns their paths. */
-export function writeBenchResult(dir: string, result: BenchResult): { csv: string; png: string } {
+export async function writeBenchResult(dir: string, result: BenchResult): Promise<{ csv: string; png: string }> {
   prepareOutputDirectory(dir, '--out');
   const csv = join(dir, `${result.name}.csv`);
   const png = join(dir, `${result.name}.png`);
   writeFileAtomic(csv, toCsv(result.columns, result.rows));
-  writeFileAtomic(png, renderChart(result.chart));
+  writeFileAtomic(png, await renderChart(result.chart));
   return { csv, png };
 }

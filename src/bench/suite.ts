@@ -34,5 +34,5 @@ export interface WrittenBench {
 export async function runBenchmark(name: string, out: string, options: SuiteOptions = {}): Promise<WrittenBench> {
   const started = performance.now();
   const result = await BENCHMARKS[name](options);
-  return { result, ...writeBenchResult(out, result), seconds: (performance.now() - started) / 1000 };
+  return { result, ...(await writeBenchResult(out, result)), seconds: (performance.now() - started) / 1000 };
 }
