@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../src/model/backend.js';
-import { ensureWasmConvKernels } from '../src/model/wasm-kernels.js';
+import { registerWasmConvKernels } from '../src/model/wasm-kernels.js';
 import { relativeError } from './model/reference.js';
 
 // The kernels registered for wasm against tfjs's pure-JS cpu backend, on every conv geometry of
 // the VQ-VAE2 (small channel counts): outputs and both gradients.
 await chooseBackend('cpu');
 await chooseBackend('wasm');
-ensureWasmConvKernels();
+registerWasmConvKernels();
 
 interface Geometry {
   name: string;

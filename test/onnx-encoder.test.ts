@@ -10,8 +10,8 @@ import { ORIGINAL_ENCODERS, type OriginalEncoderName } from '../src/model/encode
 import { buildEncoderOnnx } from '../src/model/onnx/graph.js';
 import { encodeModel } from '../src/model/onnx/proto.js';
 import { OnnxEncoder } from '../src/model/onnx/runtime.js';
-import { PRESETS } from '../src/model/presets.js';
 import type { TensorMap } from '../src/model/safetensors.js';
+import { PRESETS } from '../src/model/vqvae2.js';
 import { assertCodesAgree, assertCosines, runDebug } from './onnx/compare.js';
 import { scratchDir } from './helpers/scratch.js';
 import { PAPER_REFERENCE, TINY_REFERENCE, floats, referenceClip, referenceOutputs, referenceWeights, type ReferenceSet } from './model/reference.js';

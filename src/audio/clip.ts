@@ -1,10 +1,10 @@
 import wavefile from 'wavefile';
 import { UserError } from '../errors.js';
+import { CLIP_SAMPLES, SAMPLE_RATE } from '../model/vqvae2.js';
 import { readUserFile } from '../util/read-file.js';
 
-/** Clips are 2**17 samples (8.192 s) at 16 kHz, the length the original chose from the crawl's length histogram. */
-export const SAMPLE_RATE = 16000;
-export const CLIP_SAMPLES = 2 ** 17;
+/** Clips are CLIP_SAMPLES (2**17) samples at SAMPLE_RATE (16 kHz): the model's input, stated in src/model/vqvae2.ts. */
+export { CLIP_SAMPLES, SAMPLE_RATE };
 
 /** A wav's format as its header states it. */
 export interface WavFormat {

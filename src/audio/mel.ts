@@ -1,26 +1,16 @@
 /**
- * The original's mel frontend (Audio2Mel): reflect-pad 256 samples on both sides, frames of 1024
- * with hop 512 (no centering), periodic Hann window, STFT magnitude, librosa's Slaney mel basis,
+ * The original's mel frontend (Audio2Mel, sizes in MEL): reflect-pad on both sides, frames with
+ * a hop (no centering), periodic Hann window, STFT magnitude, librosa's Slaney mel basis,
  * log10(max(x, 1e-5)). (N, 2**17) samples → (N, 80, 256).
  *
  * Plain TypeScript in float64 rather than tfjs: it runs in worker threads beside training, and
  * the wasm backend has no FFT kernel.
  */
 
-export const MEL = {
-  sampleRate: 16000,
-  nFft: 1024,
-  hop: 512,
-  win: 1024,
-  nMels: 80,
-  fMin: 0,
-  fMax: 8000,
-  /** (nFft − hop) / 2: the original pads by this on both sides instead of centering frames. */
-  pad: 256,
-  /** Clip length in samples (2**17) and the resulting frame count. */
-  samples: 2 ** 17,
-  frames: 256,
-} as const;
+import { MEL } from '../model/vqvae2.js';
+
+/** The front end's sizes (rate, window, hop, mels, frames), stated with the rest of the model in src/model/vqvae2.ts. */
+export { MEL };
 
 const N_BINS = MEL.nFft / 2 + 1;
 

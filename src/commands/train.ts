@@ -4,7 +4,7 @@ import { action, activateBackend, backendOption, integerIn, nonNegativeNumber, p
 import { INTERRUPTED, watchInterrupts } from '../cli/interrupt.js';
 import { createProgress, type Progress } from '../cli/progress.js';
 import { ExitCode } from '../errors.js';
-import { PRESETS } from '../model/presets.js';
+import { PRESETS } from '../model/vqvae2.js';
 import { DEFAULT_KEEP } from '../train/checkpoint.js';
 import { CODEBOOK_MODES, type CodebookMode } from '../train/codebook-health.js';
 import { SCHEDULE_NAMES, type ScheduleName } from '../train/settings.js';

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Progress } from '../cli/progress.js';
 import { UserError } from '../errors.js';
-import { MEL_FRAMES, MelPool } from '../train/mel-pool.js';
+import { MelPool } from '../train/mel-pool.js';
 import { MEL } from '../audio/mel.js';
 import { randomUnitVectors } from '../util/random.js';
 import { mfccStatistics, standardise } from './mfcc.js';
@@ -42,8 +42,8 @@ export async function mfccEmbeddings(wavDir: string, files: readonly string[], p
       const mels = await next!;
       // The workers compute the next batch while this thread takes the statistics of this one.
       next = batch(start + MEL_BATCH);
-      const size = MEL.nMels * MEL_FRAMES;
-      for (let at = 0; at < mels.length; at += size) statistics.push(mfccStatistics(mels.subarray(at, at + size), MEL_FRAMES));
+      const size = MEL.nMels * MEL.frames;
+      for (let at = 0; at < mels.length; at += size) statistics.push(mfccStatistics(mels.subarray(at, at + size), MEL.frames));
       progress?.tick(mels.length / size);
     }
     return standardise(statistics);

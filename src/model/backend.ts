@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { registerWasmConvKernels } from './wasm-kernels.js';
 
 /** The TensorFlow.js backends boiler can run on, fastest first. */
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -83,6 +84,8 @@ async function tryBackend(name: BackendName, load: ModuleLoader): Promise<string
     if (name === 'wasm') configureWasm(loaded);
     if (!(await tf.setBackend(spec.tfName))) return `${spec.pkg} loaded but its backend did not initialise`;
     await tf.ready();
+    // wasm lacks conv filter gradients and has slow transposed convs and sums: boiler's own kernels stand in.
+    if (name === 'wasm') registerWasmConvKernels();
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message.split('\n')[0] : String(error);

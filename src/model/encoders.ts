@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BOTTOM_GRID, FIRST_LAYER_GRID, TOP_GRID } from './presets.js';
+import { BOTTOM_GRID, FIRST_LAYER_GRID, TOP_GRID } from './vqvae2.js';
 import type { BottomActivations, Encoded, VQVAE2 } from './vqvae.js';
 
 /**

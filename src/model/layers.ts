@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ConvLayer } from './presets.js';
+import type { ConvLayer } from './vqvae2.js';
 
 /** The weights of one conv layer, tfjs layout: [kh, kw, in, out] (Conv2d) or [kh, kw, out, in] (ConvTranspose2d). */
 export interface ConvWeights {

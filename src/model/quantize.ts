@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import { CODE_SCALE } from './vqvae2.js';
 
 /**
  * The original's normalised vector quantiser (boiler/quantize.py, after pfriesch/VQVAE): inputs
- * and codebook are each rescaled to norm 0.06·√dim along the embedding axis, every input takes
+ * and codebook are each rescaled to norm CODE_SCALE·√dim (0.06·√dim) along the embedding axis, every input takes
  * its nearest code by L2 distance, and the output is straight-through.
  */
 
-/** Target norm of inputs and codes: 0.06·√dim. */
+/** Target norm of inputs and codes: CODE_SCALE·√dim. */
 export function targetNorm(dim: number): number {
-  return 0.06 * Math.sqrt(dim);
+  return CODE_SCALE * Math.sqrt(dim);
 }
 
 /** `x` with its rows (last axis) rescaled to norm `norm`; differentiable, as in the original (no epsilon). */

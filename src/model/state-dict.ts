@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import type { ParameterSpec } from './presets.js';
+import type { ParameterSpec } from './vqvae2.js';
 import type { NamedTensor, TensorMap } from './safetensors.js';
 
 /**

@@ -1,14 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { CLIP_SAMPLES } from '../audio/clip.js';
 import { MEL, logMel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { chooseBackend, requestedBackend } from './backend.js';
 import { ENCODERS, ENCODER_NAMES, embeddingSize, type EncoderName } from './encoders.js';
 import { readSafetensors, writeSafetensors, type TensorMap } from './safetensors.js';
 import { createVQVAE2, presetOfStateDict, type VQVAE2 } from './vqvae.js';
-
-/** Frames per clip of the log-mel: (2**17 + 2·pad − n_fft) / hop + 1. */
-const FRAMES = (CLIP_SAMPLES + 2 * MEL.pad - MEL.nFft) / MEL.hop + 1;
 
 /**
  * The TensorFlow.js form of a model directory's encoder: the checkpoint's weights with the
@@ -50,7 +46,7 @@ export class TfjsEncoder {
 
   /** wavs: `count` rows of 2**17 loader floats; returns `count` rows of `dimension` floats. */
   async embed(wavs: Float32Array, count: number): Promise<Float32Array> {
-    const mel = tf.tensor3d(logMel(wavs, count), [count, MEL.nMels, FRAMES]);
+    const mel = tf.tensor3d(logMel(wavs, count), [count, MEL.nMels, MEL.frames]);
     try {
       return ENCODERS[this.encoder](this.model, mel);
     } finally {

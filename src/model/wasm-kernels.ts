@@ -18,8 +18,8 @@ import * as tf from '@tensorflow/tfjs';
  * - matmul with a transposed operand: an explicit transpose first (wasm's transposed path is slow);
  * - long sums: in blocks, for accuracy.
  *
- * tfjs's own gradient definitions then run unchanged on wasm. Registered on first use
- * (`ensureWasmConvKernels`), after the wasm backend's own kernels.
+ * tfjs's own gradient definitions then run unchanged on wasm. Registered, over the wasm backend's
+ * own kernels, when src/model/backend.ts activates that backend: the model never asks for them.
  */
 
 type Backend = tf.KernelBackend;
@@ -329,7 +329,7 @@ function wrapKernel(name: string, wrap: (original: tf.KernelFunc) => (args: neve
 }
 
 /** Registers the kernels above for wasm, wrapping or replacing its own; a no-op on other backends and after the first call. */
-export function ensureWasmConvKernels(): void {
+export function registerWasmConvKernels(): void {
   if (registered || tf.getBackend() !== 'wasm') return;
   if (tf.getKernel('Conv2DBackpropInput', 'wasm')) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as tf.KernelFunc });

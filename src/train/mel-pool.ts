@@ -5,9 +5,6 @@ import { UserError } from '../errors.js';
 import { startTsWorker } from '../util/ts-worker.js';
 import type { MelReply, MelRequest } from './mel-worker.js';
 
-/** Frames per clip: (2**17 + 2·pad − n_fft) / hop + 1. */
-export const MEL_FRAMES = 256;
-
 /**
  * Computes log-mel batches in worker threads. A batch is split across the workers, and the
  * trainer asks for the next batch before it trains on the current one, so decoding and mel
@@ -56,7 +53,7 @@ export class MelPool {
         .map((worker, i) => paths.slice(i * share, (i + 1) * share))
         .map((part, i) => (part.length ? this.request(this.workers[i], part) : Promise.resolve(new Float32Array(0)))),
     );
-    const out = new Float32Array(paths.length * MEL.nMels * MEL_FRAMES);
+    const out = new Float32Array(paths.length * MEL.nMels * MEL.frames);
     let at = 0;
     for (const part of parts) {
       out.set(part, at);

@@ -1,4 +1,4 @@
-import type { PresetName } from '../model/presets.js';
+import type { PresetName } from '../model/vqvae2.js';
 
 /** How the learning rate moves over the run: PyTorch's OneCycleLR (the original's) or a constant rate. */
 export type ScheduleName = 'onecycle' | 'constant';

@@ -17,7 +17,8 @@ import {
   type RunState,
 } from './checkpoint.js';
 import { batches, checkWavs, epochOrder, type RejectedWav } from './dataset.js';
-import { MelPool, MEL_FRAMES } from './mel-pool.js';
+import { MelPool } from './mel-pool.js';
+import { lossAndGradients } from './objective.js';
 import { oneCycle, type ScheduleValues } from './one-cycle.js';
 import { resolveSettings, type ResolvedSettings, type ScheduleName } from './settings.js';
 import { dropEventsAfter, EventWriter } from './tensorboard.js';
@@ -236,7 +237,7 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
         next = b + 1 < order.length ? pool.melBatch(order[b + 1]) : undefined;
         const started = performance.now();
         const { lr, beta1 } = schedule(state.step);
-        const mel = tf.tensor3d(melData, [order[b].length, MEL.nMels, MEL_FRAMES]);
+        const mel = tf.tensor3d(melData, [order[b].length, MEL.nMels, MEL.frames]);
         // A fresh run's codes start from its first batch; weights loaded from elsewhere keep theirs.
         if (health && state.step === 0 && !startPath) health.initialise(mel);
         const { losses, ids } = trainStep(model, adam, mel, options.latentLossWeight, lr, beta1);
@@ -311,7 +312,7 @@ const MICRO_BATCH = 16;
 
 /** One optimiser step; returns the batch's losses and the codes it chose. */
 function trainStep(model: VQVAE2, adam: Adam, mel: tf.Tensor3D, latentLossWeight: number, lr: number, beta1: number) {
-  const out = model.lossAndGradients(mel, latentLossWeight, MICRO_BATCH);
+  const out = lossAndGradients(model, mel, latentLossWeight, MICRO_BATCH);
   adam.apply(Object.fromEntries(out.grads), lr, beta1);
   model.renormaliseCodebooks();
   const losses = { loss: out.loss.dataSync()[0], recon: out.recon.dataSync()[0], latent: out.latent.dataSync()[0] };
@@ -324,8 +325,8 @@ function trainStep(model: VQVAE2, adam: Adam, mel: tf.Tensor3D, latentLossWeight
 function logImage(events: EventWriter, model: VQVAE2, mel: tf.Tensor3D, step: number): void {
   const shown = Math.min(4, mel.shape[0]);
   const input = tf.tidy(() => mel.slice([0, 0, 0], [shown, -1, -1]));
-  const recon = tf.tidy(() => model.forward(input).recon.reshape([shown, MEL.nMels, MEL_FRAMES]));
-  const image = melImage(input.dataSync() as Float32Array, recon.dataSync() as Float32Array, shown, MEL.nMels, MEL_FRAMES);
+  const recon = tf.tidy(() => model.forward(input).recon.reshape([shown, MEL.nMels, MEL.frames]));
+  const image = melImage(input.dataSync() as Float32Array, recon.dataSync() as Float32Array, shown, MEL.nMels, MEL.frames);
   events.image(step, 'mel/input_vs_reconstruction', image.png, image.width, image.height);
   tf.dispose([input, recon]);
 }

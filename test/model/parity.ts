@@ -5,10 +5,11 @@ import { loadClip } from '../../src/audio/clip.js';
 import { MEL, logMel } from '../../src/audio/mel.js';
 import { chooseBackend } from '../../src/model/backend.js';
 import { bagOfCodes, bagTop, meanOverMel } from '../../src/model/encoders.js';
-import { PRESETS, parameterSpecs } from '../../src/model/presets.js';
 import { toTorchLayout } from '../../src/model/state-dict.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
 import { createVQVAE2, type VQVAE2 } from '../../src/model/vqvae.js';
+import { PRESETS, parameterSpecs } from '../../src/model/vqvae2.js';
+import { lossAndGradients } from '../../src/train/objective.js';
 import { agreement, floats, referenceClip, referenceOutputs, referenceWeights, relativeError, worstRowCosine, type ReferenceSet } from './reference.js';
 
 const CLIPS = 4;
@@ -50,7 +51,7 @@ export function describeModelParity(set: ReferenceSet): void {
       tf.dispose(Object.values(forward));
 
       const trainStart = performance.now();
-      const train = model.lossAndGradients(mel);
+      const train = lossAndGradients(model, mel);
       const trainSeconds = (performance.now() - trainStart) / 1000;
       const specs = new Map(parameterSpecs(PRESETS[set.preset]).map((s) => [s.name, s]));
       gradients = new Map([...train.grads].map(([name, g]) => [name, tf.tidy(() => toTorchLayout(specs.get(name)!, g).dataSync() as Float32Array)]));

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PresetName } from '../../src/model/presets.js';
+import type { PresetName } from '../../src/model/vqvae2.js';
 import { readSafetensors, type NamedTensor, type TensorMap } from '../../src/model/safetensors.js';
 
 /**

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { logMel } from '../audio/mel.js';
+import { applyConv } from './layers.js';
+import { quantize } from './quantize.js';
+import { MEL, type Codebook, type ConvLayer, type Ops } from './vqvae2.js';
+
+/** A quantised NHWC grid, with what the latent loss needs. */
+export interface QuantisedGrid {
+  quant: tf.Tensor4D;
+  /** Code indices, int32, laid out as the original's ids: [N, W (time), H (mel)]. */
+  ids: tf.Tensor3D;
+  vqPenalty: tf.Tensor1D;
+  encoderPenalty: tf.Tensor1D;
+}
+
+/**
+ * The forward pass's operations in TensorFlow.js over NHWC tensors (H = mel, W = time), with
+ * parameters in tfjs layouts by PyTorch state_dict name.
+ */
+export class TfjsOps implements Ops<tf.Tensor4D, QuantisedGrid> {
+  constructor(private readonly parameters: ReadonlyMap<string, tf.Tensor>) {}
+
+  /** wav [N, 1, samples, 1] → [N, 80, 256, 1]; the mel itself is plain TypeScript (src/audio/mel.ts). */
+  logMel(wav: tf.Tensor4D): tf.Tensor4D {
+    const [n] = wav.shape;
+    return tf.tensor4d(logMel(wav.dataSync() as Float32Array, n), [n, MEL.nMels, MEL.frames, 1]);
+  }
+
+  conv(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+    const weight = this.parameters.get(`${layer.name}.weight`) as tf.Tensor4D;
+    const bias = this.parameters.get(`${layer.name}.bias`) as tf.Tensor1D;
+    return applyConv(layer, { weight, bias }, x);
+  }
+
+  relu(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.relu(x);
+  }
+
+  add(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+    return tf.add(a, b);
+  }
+
+  concat(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+    return tf.concat([a, b], -1);
+  }
+
+  quantise(x: tf.Tensor4D, codebook: Codebook): QuantisedGrid {
+    const [n, h, w, e] = x.shape;
+    const q = quantize(tf.reshape(x, [n * h * w, e]), this.parameters.get(`${codebook.name}.embedding0`) as tf.Tensor2D);
+    return {
+      quant: tf.reshape(q.quant, [n, h, w, e]),
+      ids: tf.transpose(tf.reshape(q.ids, [n, h, w]), [0, 2, 1]),
+      vqPenalty: q.vqPenalty,
+      encoderPenalty: q.encoderPenalty,
+    };
+  }
+}
