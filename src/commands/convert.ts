@@ -5,6 +5,7 @@ import { action, integerIn } from '../cli/context.js';
 import { INTERRUPTED, watchInterrupts } from '../cli/interrupt.js';
 import { createProgress } from '../cli/progress.js';
 import { ExitCode } from '../errors.js';
+import { SAMPLE_RATE } from '../model/vqvae2.js';
 
 interface ConvertCommandOptions {
   in: string;
@@ -40,7 +41,7 @@ export function convertCommand(program: Command): Command {
     .requiredOption('--in <dir>', 'directory searched recursively for audio and video files')
     .requiredOption('--out <dir>', 'directory for the wav files, one <name>.wav per input (created if missing)')
     .option('--jobs <n>', 'ffmpeg processes at a time (default: the number of cores)', integerIn(1, 256))
-    .option('--rate <hz>', 'output sample rate', integerIn(1000, 384000), 16000)
+    .option('--rate <hz>', `output sample rate; boiler's later stages read ${SAMPLE_RATE} Hz only, so set it only for wavs meant for other tools`, integerIn(1000, 384000), SAMPLE_RATE)
     .option('--ffmpeg <path>', 'ffmpeg binary (default: BOILER_FFMPEG, PATH, then the bundled one)')
     .option('--force', 'convert again even where the wav is newer than its input')
     .option('--json', 'print the summary as JSON on stdout')
