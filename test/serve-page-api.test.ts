@@ -240,8 +240,12 @@ describe('GET /map', () => {
     }
   }
 
-  test("every clip as a point in [0, 1]², coloured by the crawl's categories", async () => {
+  test("every clip as a point in [0, 1]², coloured by the crawl's categories; computed on first use, off the event loop", async () => {
+    const first = await fetch(server.url + '/map');
+    assert.equal(first.status, 202, 'no map.json yet: the first ask starts the work');
+    assert.equal((await fetch(server.url + '/health')).status, 200, 'the server answers meanwhile');
     const map = await mapOf(server.url);
+    assert.equal(JSON.parse(readFileSync(join(modelDir, 'map.json'), 'utf8')).count, 5, 'kept in the model directory');
     assert.equal(map.count, 5);
     assert.deepEqual(map.ids, ['1dnm2b', '2a3b4c', '3x9y8z', '4k5l6m', LOCAL]);
     assert.equal(map.titles[2], 'Kick drum loop');

@@ -1,5 +1,5 @@
 import type { ClipCatalog, ClipLabels } from '../search/clip-catalog.js';
-import { mapFor, type MapPoints } from '../search/map-projection.js';
+import { mapInWorker } from '../search/map-worker.js';
 import type { ModelIndex } from '../search/model-index.js';
 
 /** GET /map's answer: every clip with its point on the plane and its label. */
@@ -16,9 +16,9 @@ export interface MapJson {
 }
 
 /**
- * The map of a model directory's clips, computed on first use (map-projection caches it in the
- * model directory, so a restart or another worker reads it back): until it is ready, `current()`
- * says how far it is instead of making the request wait.
+ * The map of a model directory's clips, computed on first use in a worker thread (map-projection
+ * caches it in the model directory, so a restart or another worker reads it back): until it is
+ * ready, `current()` says how far it is instead of making the request wait.
  */
 export class MapState {
   private answer?: Promise<string>;
@@ -54,7 +54,7 @@ export class MapState {
   private async compute(): Promise<string> {
     const { index, catalog } = this;
     const vectors = index.clips.map((_, i) => index.vectors.vectorOf(i));
-    const points: MapPoints = await mapFor(index.dir, index.manifest, vectors, { onProgress: (done, total) => (this.progress = done / total) });
+    const points = await mapInWorker(index.dir, index.manifest, vectors, (done) => (this.progress = done));
     const { labels } = this;
     const json: MapJson = {
       count: catalog.clips.length,
