@@ -164,6 +164,19 @@ describe('the page of boiler serve, in chromium', { skip: missing }, () => {
     assert.equal(await page.$eval('[data-testid=clip-search]', (input) => input.getAttribute('aria-expanded')), 'false');
   });
 
+  test("Record, then Stop, searches with the recording (from chromium's fake microphone)", async () => {
+    await page.click('[data-testid=record]');
+    await page.waitForFunction(() => /^Stop \([1-9]/.test(document.querySelector('#record-label')!.textContent!), WAIT);
+    assert.equal(await page.$eval('[data-testid=record]', (button) => button.getAttribute('aria-pressed')), 'true');
+    await page.click('[data-testid=record]');
+    await page.waitForFunction(
+      () => /^recording\.(webm|ogg|m4a)$/.test(document.querySelector('[data-testid=query-name]')?.textContent ?? '') && document.querySelector('#results-panel')?.getAttribute('aria-busy') === 'false',
+      WAIT,
+    );
+    assert.equal(await page.$eval('[data-testid=error]', (error) => error.textContent), '');
+    assert.equal((await resultTitles(page)).length, 12);
+  });
+
   test('the map draws every clip; hovering a point shows its title, clicking it searches from it, and so do the arrow keys and Enter', async () => {
     await page.waitForFunction(() => window.boilerMap.count === 12 && window.boilerMap.stats.paints > 0, WAIT);
     assert.ok((await paintedPixels(page, '[data-testid=map]')) > 12 * 20, 'the map has points');

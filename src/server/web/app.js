@@ -1,4 +1,3 @@
-/* global document, window, navigator, MediaRecorder, Blob, setTimeout, clearTimeout, setInterval, clearInterval */
 // The search page: a query (an uploaded file, a recording or an indexed clip) → its nearest clips,
 // each playable, votable and a query of its own; plus the map of every clip (map.js).
 import { clipAudioPath, element, fetchJson } from './shared.js';

@@ -1,4 +1,3 @@
-/* global document, window, fetch, setTimeout, ResizeObserver, requestAnimationFrame, performance */
 // The map of every clip (GET /map: x, y in [0, 1], a label each), drawn on a canvas that stays smooth
 // at 100,000 points: the points are drawn once per size or zoom into an offscreen layer, and each
 // mouse move only copies that layer and rings one point, found through a uniform grid.

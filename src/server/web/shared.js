@@ -1,4 +1,3 @@
-/* global document, fetch */
 // What every page of boiler needs: JSON from the server with errors in its own words, and a small element builder.
 
 /** Fetches `url` and answers `{ response, json }`; a failure throws an Error whose message is the server's one-line `detail`. */

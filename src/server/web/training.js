@@ -1,4 +1,4 @@
-/* global document, window, uPlot, ResizeObserver */
+/* global uPlot */
 // The training page: GET /training/metrics (the checkpoint's metrics.jsonl) as three uPlot charts
 // over steps: the losses, the codes each codebook uses, and the codebooks' perplexity.
 import { fetchJson } from './shared.js';
@@ -9,6 +9,8 @@ const CHARTS = [
   { id: 'perplexity', series: [['perplexityTop', 'top codebook', '#7c3aed'], ['perplexityBottom', 'bottom codebook', '#0891b2']] },
 ];
 const HEIGHT = 260;
+/** Tick spacings for the step axis: whole steps only (1, 2, 5, 10, 20, 50, …). */
+const WHOLE_STEPS = Array.from({ length: 24 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
 
 const byId = (id) => document.getElementById(id);
 
@@ -29,7 +31,7 @@ function plot(container, rows, series) {
       width: Math.max(200, container.clientWidth),
       height: HEIGHT,
       scales: { x: { time: false } },
-      axes: [{ ...axis, label: 'step' }, axis],
+      axes: [{ ...axis, label: 'step', incrs: WHOLE_STEPS }, axis],
       series: [{ label: 'step' }, ...series.map(([, label, stroke]) => ({ label, stroke, width: 2, spanGaps: true, points: { show: rows.length < 60 } }))],
     },
     data,
