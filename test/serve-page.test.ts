@@ -28,24 +28,20 @@ function metricsLines(steps: number): string {
 
 const resultTitles = (page: Page) => page.$$eval('[data-testid=result-title]', (titles) => titles.map((title) => title.textContent));
 
+/** Waits until the page shows the results of a search for `query` (a file's name or an indexed clip's title). */
+async function resultsFor(page: Page, query: string) {
+  await page.waitForFunction(
+    (expected) => document.querySelector('[data-testid=query-name]')?.textContent === expected && document.querySelector('#results-panel')?.getAttribute('aria-busy') === 'false',
+    WAIT,
+    query,
+  );
+}
+
 /** Chooses a file in the upload input and waits for its results. */
 async function searchWithFile(page: Page, path: string, name: string) {
   const input = await page.$('input[data-testid=upload]');
   await input!.uploadFile(path);
-  await page.waitForFunction(
-    (expected) => document.querySelector('[data-testid=query-name]')?.textContent === expected && document.querySelector('#results-panel')?.getAttribute('aria-busy') === 'false',
-    WAIT,
-    name,
-  );
-}
-
-/** Waits until the page shows the results of a search from the indexed clip titled `title`. */
-async function resultsFromClip(page: Page, title: string) {
-  await page.waitForFunction(
-    (expected) => document.querySelector('[data-testid=query-name]')?.textContent === expected && document.querySelector('#results-panel')?.getAttribute('aria-busy') === 'false',
-    WAIT,
-    title,
-  );
+  await resultsFor(page, name);
 }
 
 /** How many pixels of the canvas (or of the first canvas under `selector`) are not transparent. */
@@ -145,7 +141,7 @@ describe('the page of boiler serve, in chromium', { skip: missing }, () => {
     const results = await page.$$('[data-testid=result]');
     const title = await results[4].$eval('[data-testid=result-title]', (t) => t.textContent!);
     await (await results[4].$('[data-testid=more-like-this]'))!.click();
-    await resultsFromClip(page, title);
+    await resultsFor(page, title);
     const titles = await resultTitles(page);
     assert.equal(titles.length, 11, 'the other 11 clips');
     assert.ok(!titles.includes(title), `${title} is in its own results: ${titles.join(', ')}`);
@@ -160,7 +156,7 @@ describe('the page of boiler serve, in chromium', { skip: missing }, () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
-    await resultsFromClip(page, 'sweep-2');
+    await resultsFor(page, 'sweep-2');
     assert.equal(await page.$eval('[data-testid=clip-search]', (input) => input.getAttribute('aria-expanded')), 'false');
   });
 
@@ -187,7 +183,7 @@ describe('the page of boiler serve, in chromium', { skip: missing }, () => {
     const clips = (await (await fetch(`${server.url}/map`)).json()) as { ids: string[]; titles: string[] };
     assert.equal(tooltip, clips.titles[4]);
     await page.mouse.click(hovered.x, hovered.y);
-    await resultsFromClip(page, clips.titles[4]);
+    await resultsFor(page, clips.titles[4]);
     assert.match(await page.$eval('[data-testid=map-audio]', (audio) => (audio as HTMLAudioElement).src), new RegExp(`/clips/${encodeURIComponent(clips.ids[4])}/audio$`));
 
     // The keys: Escape lets go of the clicked point, the first arrow takes the one nearest the centre,
@@ -203,7 +199,7 @@ describe('the page of boiler serve, in chromium', { skip: missing }, () => {
     }
     assert.notEqual(chosen, clips.titles[4], 'the arrow keys reached another clip');
     await page.keyboard.press('Enter');
-    await resultsFromClip(page, chosen);
+    await resultsFor(page, chosen);
   });
 
   test('at 100,000 points the map draws them once, and hovering looks at a few of them through its grid, not all', async () => {
