@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Manifest } from '../src/search/manifest.js';
-import { MAP_FILE, mapFor, projectToPlane, type PlanePoints } from '../src/search/map-projection.js';
+import { MAP_FILE, mapFor, neighboursFor, projectToPlane, type PlanePoints } from '../src/search/map-projection.js';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';
 import { scratchDir } from './helpers/scratch.js';
@@ -27,19 +27,24 @@ function assertInUnitSquare(points: PlanePoints, count: number): void {
 }
 
 describe('projectToPlane', () => {
-  test('three well-separated clusters land in three separate groups: every point nearest a point of its own cluster', async () => {
-    const { vectors, cluster } = clustered(3, 40, 7);
-    const { x, y } = await projectToPlane(vectors, { seed: 3 });
-    assertInUnitSquare({ x, y }, vectors.length);
-    for (let i = 0; i < vectors.length; i++) {
+  /** Asserts that every point's nearest point on the plane is of its own cluster. */
+  function assertNearestInOwnCluster({ x, y }: PlanePoints, cluster: number[]): void {
+    for (let i = 0; i < cluster.length; i++) {
       let nearest = -1;
       let best = Infinity;
-      for (let j = 0; j < vectors.length; j++) {
+      for (let j = 0; j < cluster.length; j++) {
         const distance = Math.hypot(x[i] - x[j], y[i] - y[j]);
         if (j !== i && distance < best) [nearest, best] = [j, distance];
       }
       assert.equal(cluster[nearest], cluster[i], `point ${i} (cluster ${cluster[i]}) is nearest point ${nearest} (cluster ${cluster[nearest]})`);
     }
+  }
+
+  test('three well-separated clusters land in three separate groups: every point nearest a point of its own cluster', async () => {
+    const { vectors, cluster } = clustered(3, 40, 7);
+    const { x, y } = await projectToPlane(vectors, { seed: 3 });
+    assertInUnitSquare({ x, y }, vectors.length);
+    assertNearestInOwnCluster({ x, y }, cluster);
     // Groups, not interleaved strands: each cluster's points lie closer to its centre than half the way to another's.
     const centres = [0, 1, 2].map((c) => {
       const members = cluster.flatMap((k, i) => (k === c ? [i] : []));
@@ -48,6 +53,14 @@ describe('projectToPlane', () => {
     const gap = Math.min(...[[0, 1], [0, 2], [1, 2]].map(([a, b]) => Math.hypot(centres[a][0] - centres[b][0], centres[a][1] - centres[b][1])));
     const spread = Math.max(...cluster.map((c, i) => Math.hypot(x[i] - centres[c][0], y[i] - centres[c][1])));
     assert.ok(spread < gap / 2, `clusters overlap: a point lies ${spread.toFixed(3)} from its centre, centres ${gap.toFixed(3)} apart`);
+  });
+
+  test("a small index's groups stay apart too: four groups of three, as the demo's clips", async () => {
+    assert.deepEqual([2, 3, 12, 100, 225, 10_000].map(neighboursFor), [2, 2, 3, 10, 15, 15]);
+    for (const seed of [1, 2, 3]) {
+      const { vectors, cluster } = clustered(4, 3, 20 + seed);
+      assertNearestInOwnCluster(await projectToPlane(vectors, { seed }), cluster);
+    }
   });
 
   test('the same seed gives the same map; another seed another', async () => {

@@ -13,8 +13,17 @@ export const MAP_FORMAT = 'boiler-map/1';
 
 /** Dimensions PCA reduces longer vectors to before UMAP: neighbours are found in far less time, and barely differ. */
 export const DEFAULT_PCA_DIMENSIONS = 50;
-/** UMAP's usual neighbourhood; fewer for a handful of points, where UMAP needs nNeighbors < points. */
+/** UMAP's usual neighbourhood. */
 const NEIGHBOURS = 15;
+
+/**
+ * The neighbourhood UMAP keeps for `points` points: its usual 15 from 225 points on, about √points
+ * below, so that a small index's groups (the demo's 12 clips in four groups of three) stay apart
+ * instead of every point being every other's neighbour; at least 2, as UMAP needs.
+ */
+export function neighboursFor(points: number): number {
+  return Math.max(2, Math.min(NEIGHBOURS, Math.round(Math.sqrt(points)), points - 1));
+}
 /** Subspace iterations of the PCA: each sharpens the leading components; two are plenty for a map. */
 const PCA_ITERATIONS = 2;
 /** Passes over the vectors that a PCA makes: two per iteration, and the final projection. */
@@ -223,7 +232,7 @@ const layoutEpochs = (points: number) => (points <= 2500 ? 500 : 200);
 /** UMAP's 2-D layout of more than three points, an epoch at a time; undefined when umap-js fails (the caller falls back to PCA). */
 async function umapLayout(points: ArrayLike<number>[], random: () => number, progress: Progress): Promise<number[][] | undefined> {
   const epochs = layoutEpochs(points.length);
-  const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(NEIGHBOURS, points.length - 1), nEpochs: epochs, random });
+  const umap = new UMAP({ nComponents: 2, nNeighbors: neighboursFor(points.length), nEpochs: epochs, random });
   await progress.pause();
   try {
     // One synchronous call (neighbours, fuzzy graph): the event loop waits for it, seconds for 10,000 points.
