@@ -16,7 +16,7 @@ export interface ConvertOptions {
   input: string;
   /** Directory that receives one `<name>.wav` per input (created if missing). */
   output: string;
-  /** Output sample rate in Hz (default 16000, the model's). */
+  /** Output sample rate in Hz (default SAMPLE_RATE, the model's). */
   rate?: number;
   /** Convert even where an up-to-date output exists. */
   force?: boolean;

@@ -3,8 +3,8 @@ import { CODE_SCALE } from './vqvae2.js';
 
 /**
  * The original's normalised vector quantiser (boiler/quantize.py, after pfriesch/VQVAE): inputs
- * and codebook are each rescaled to norm CODE_SCALE·√dim (0.06·√dim) along the embedding axis, every input takes
- * its nearest code by L2 distance, and the output is straight-through.
+ * and codebook are each rescaled to norm CODE_SCALE·√dim along the embedding axis, every input
+ * takes its nearest code by L2 distance, and the output is straight-through.
  */
 
 /** Target norm of inputs and codes: CODE_SCALE·√dim. */

@@ -84,7 +84,7 @@ export class VQVAE2 {
     return new Map(this.specs.map((s) => [s.name, toNamedTensor(s, this.variables.get(s.name)!)]));
   }
 
-  /** Rescales both raw codebooks to norm 0.06·√dim per code; the original does this after every optimiser step. */
+  /** Rescales both raw codebooks to norm CODE_SCALE·√dim per code; the original does this after every optimiser step. */
   renormaliseCodebooks(): void {
     for (const level of ['top', 'bottom'] as const) {
       const v = this.codebook(level);

@@ -85,17 +85,28 @@ function geometry(inShape: number[], filterShape: number[], strides: number | nu
   return { stride: [info.strideHeight, info.strideWidth], padBefore: [info.padInfo.top, info.padInfo.left], kernel: [info.filterHeight, info.filterWidth] };
 }
 
+/** The attributes tfjs gives both conv gradient kernels. */
+interface ConvGradientAttrs {
+  strides: number | number[];
+  pad: unknown;
+  dimRoundingMode: unknown;
+  /** Conv2DBackpropFilter's. */
+  filterShape: number[];
+  /** Conv2DBackpropInput's. */
+  inputShape: number[];
+  dataFormat: string;
+}
+
+function nhwcAttrs(kernel: string, attrs: tf.NamedAttrMap | undefined): ConvGradientAttrs {
+  const parsed = attrs as unknown as ConvGradientAttrs;
+  if (parsed.dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm supports NHWC only, got ${parsed.dataFormat}`);
+  return parsed;
+}
+
 /** dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · dy[n, oh, ow, co]. */
 function conv2DBackpropFilter({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
-  const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as unknown as {
-    strides: number | number[];
-    pad: unknown;
-    dimRoundingMode: unknown;
-    filterShape: number[];
-    dataFormat: string;
-  };
-  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
+  const { strides, pad, dimRoundingMode, filterShape } = nhwcAttrs('Conv2DBackpropFilter', attrs);
   const { stride, padBefore, kernel } = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
   const [, outH, outW, outC] = dy.shape;
   const scope = new KernelScope(backend);
@@ -245,14 +256,7 @@ const FEW_CHANNELS = 8;
 /** dx[n, i, j, ci] = Σ dy[n, oh, ow, co] · W[kh, kw, ci, co] over oh·s + kh − pad = i, ow·s + kw − pad = j. */
 function conv2DBackpropInput({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: Backend }): Info {
   const { dy, filter } = inputs as { dy: Info; filter: Info };
-  const { strides, pad, dimRoundingMode, inputShape, dataFormat } = attrs as unknown as {
-    strides: number | number[];
-    pad: unknown;
-    dimRoundingMode: unknown;
-    inputShape: number[];
-    dataFormat: string;
-  };
-  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${dataFormat}`);
+  const { strides, pad, dimRoundingMode, inputShape } = nhwcAttrs('Conv2DBackpropInput', attrs);
   const g = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
   const scope = new KernelScope(backend);
   const args = { dy, filter, inputShape, geometry: g };

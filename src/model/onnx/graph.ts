@@ -1,6 +1,6 @@
 import { UserError } from '../../errors.js';
 import type { TensorMap } from '../safetensors.js';
-import { CODE_SCALE, MEL, bottomLatent, encodeBottom, layers, topLatent } from '../vqvae2.js';
+import { CODE_SCALE, MEL, PRESETS, bottomLatent, encodeBottom, layers, topLatent } from '../vqvae2.js';
 import type { Codebook, ConvLayer, Ops, VQVAE2Config } from '../vqvae2.js';
 import { attr, GraphBuilder } from './builder.js';
 import { logMelGraph } from './frontend.js';
@@ -34,11 +34,22 @@ interface QuantisedFeature {
  * number of res blocks, as boiler train writes them. The layers then check every tensor they read.
  */
 function checkpointConfig(w: Weights): VQVAE2Config {
-  const size = (name: string, axis: number) => w.get(name, [null, null, null, null]).shape[axis];
+  // Layer names are the same in every preset; the paper's has the most res blocks.
+  const named = layers(PRESETS.paper);
+  const outChannels = (layer: ConvLayer) => w.get(`${layer.name}.weight`, [null, null, null, null]).shape[0];
+  const firstResBlock = named.encBottom.res[0].conv1;
   let nResBlock = 0;
   while (w.has(`enc_b.5.${nResBlock}.conv.1.weight`)) nResBlock++;
-  // The quantisers take their codebook sizes from the checkpoint as they read it.
-  return { inChannel: 1, channel: size('enc_b.4.weight', 0), nResBlock, nResChannel: nResBlock > 0 ? size('enc_b.5.0.conv.1.weight', 0) : 0, embedDim: size('quantize_conv_t.weight', 0), nEmbedTop: 0, nEmbedBottom: 0 };
+  return {
+    inChannel: 1,
+    channel: outChannels(named.encBottom.conv),
+    nResBlock,
+    nResChannel: nResBlock > 0 ? outChannels(firstResBlock) : 0,
+    embedDim: outChannels(named.quantizeConvTop),
+    // The quantisers take their codebook sizes from the checkpoint as they read it.
+    nEmbedTop: 0,
+    nEmbedBottom: 0,
+  };
 }
 
 /** The forward pass's operations as ONNX nodes over NCHW values, reading each layer's weights from a checkpoint. */
