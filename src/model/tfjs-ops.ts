@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { logMel } from '../audio/mel.js';
 import { applyConv } from './layers.js';
 import { quantize } from './quantize.js';
-import { MEL, type Codebook, type ConvLayer, type Ops } from './vqvae2.js';
+import type { Codebook, ConvLayer, Ops } from './vqvae2.js';
 
 /** A quantised NHWC grid, with what the latent loss needs. */
 export interface QuantisedGrid {
@@ -19,12 +18,6 @@ export interface QuantisedGrid {
  */
 export class TfjsOps implements Ops<tf.Tensor4D, QuantisedGrid> {
   constructor(private readonly parameters: ReadonlyMap<string, tf.Tensor>) {}
-
-  /** wav [N, 1, samples, 1] → [N, 80, 256, 1]; the mel itself is plain TypeScript (src/audio/mel.ts). */
-  logMel(wav: tf.Tensor4D): tf.Tensor4D {
-    const [n] = wav.shape;
-    return tf.tensor4d(logMel(wav.dataSync() as Float32Array, n), [n, MEL.nMels, MEL.frames, 1]);
-  }
 
   conv(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
     const weight = this.parameters.get(`${layer.name}.weight`) as tf.Tensor4D;

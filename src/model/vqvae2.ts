@@ -19,7 +19,9 @@ export const CLIP_SAMPLES = 2 ** 17;
 /**
  * The original's mel front end (Audio2Mel): reflect-pad `pad` samples on both sides, frames of
  * nFft with hop `hop` (no centering), periodic Hann window of `win`, STFT magnitude, librosa's
- * Slaney mel basis over [fMin, fMax], log10(max(x, 1e-5)). One clip → nMels × frames.
+ * Slaney mel basis over [fMin, fMax], log10(max(x, 1e-5)). One clip → nMels × frames: the image
+ * the forward pass below starts from. Computed in TypeScript for training and the tfjs encoder
+ * (src/audio/mel.ts), and as ONNX operators inside encoder.onnx (src/model/onnx/frontend.ts).
  */
 export const MEL = {
   sampleRate: SAMPLE_RATE,
@@ -213,8 +215,6 @@ export interface Quantised<T> {
  * in whatever layout the implementation keeps) and quantiser results `Q`.
  */
 export interface Ops<T, Q extends Quantised<T>> {
-  /** Clips (N, CLIP_SAMPLES) → their log-mel image, one channel of MEL.nMels × MEL.frames. */
-  logMel(wav: T): T;
   /** Conv2d, or ConvTranspose2d where `layer.transposed`, with the layer's weights and bias. */
   conv(layer: ConvLayer, x: T): T;
   relu(x: T): T;

@@ -58,6 +58,7 @@ class OnnxOps implements Ops<Feature, QuantisedFeature> {
 
   constructor(private readonly w: Weights) {}
 
+  /** The mel front end inside the graph: wav (N, 1, CLIP_SAMPLES) → (N, 1, 80, 256). */
   logMel(wav: Feature): Feature {
     return { value: logMelGraph(this.g, wav.value), channels: 1, height: MEL.nMels, width: MEL.frames };
   }
