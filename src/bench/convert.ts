@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { convertDirectory } from '../audio/convert.js';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { FFMPEG_GLOBAL_OPTIONS, INPUT_OPTIONS, wavOutputOptions } from '../audio/transcode.js';
+import { SAMPLE_RATE } from '../model/vqvae2.js';
 import { machineNote, median } from './measure.js';
 import type { BenchResult, Cell } from './result.js';
 
@@ -91,7 +92,7 @@ async function convertWithBoiler(input: string, out: string, jobs: number, ffmpe
 /** The bare equivalent: xargs runs ffmpeg directly (no shell) with the same arguments, writing the final name. */
 function convertWithXargs(input: string, out: string, names: string[], jobs: number, ffmpeg: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = ['-0', '-P', String(jobs), '-I{}', ffmpeg, ...FFMPEG_GLOBAL_OPTIONS, ...INPUT_OPTIONS, '-i', join(input, '{}.mp4'), '-y', ...wavOutputOptions(0, 16000), join(out, '{}.wav')];
+    const args = ['-0', '-P', String(jobs), '-I{}', ffmpeg, ...FFMPEG_GLOBAL_OPTIONS, ...INPUT_OPTIONS, '-i', join(input, '{}.mp4'), '-y', ...wavOutputOptions(0, SAMPLE_RATE), join(out, '{}.wav')];
     const xargs = spawn('xargs', args, { stdio: ['pipe', 'inherit', 'inherit'] });
     xargs.on('error', reject);
     xargs.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xargs exited with ${code}`))));
