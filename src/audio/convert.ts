@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { removeStaleTemporaries } from '../atomic-file.js';
 import { describeError, UserError } from '../errors.js';
+import type { StartProgress } from '../progress.js';
 import { SAMPLE_RATE } from './clip.js';
 import { locateFfmpeg } from './ffmpeg.js';
 import { assignOutputNames, listMediaFiles, MEDIA_EXTENSIONS, type NameClash } from './media-files.js';
@@ -59,8 +60,8 @@ export interface RunOptions {
   jobs?: number;
   /** ffmpeg binary (default: locateFfmpeg()). */
   ffmpegPath?: string;
-  /** Called as each conversion ends, successful or not: drives a progress bar. */
-  onDone?: (conversion: Conversion, failure?: Failure) => void;
+  /** Ticks as each conversion ends, successful or not, with its source. */
+  progress?: StartProgress;
   /**
    * Aborting it stops the run: no new ffmpeg starts, the running ones are killed and their
    * temporary files removed; the wavs already in place stay, so a rerun converts only the rest.
@@ -160,6 +161,7 @@ export async function runConversion(plan: ConversionPlan, options: RunOptions = 
   const failed: Failure[] = [];
   const remaining: Conversion[] = [];
   const batches = chunks(plan.pending, batchSize(plan.pending.length, jobs));
+  const progress = plan.pending.length > 0 ? options.progress?.({ label: 'convert', total: plan.pending.length, unit: 'files' }) : undefined;
   await Promise.all(
     batches.map((batch) =>
       limit(async () => {
@@ -177,11 +179,12 @@ export async function runConversion(plan: ConversionPlan, options: RunOptions = 
           const failure = reasons[i] === undefined ? undefined : { source: conversion.source, reason: reasons[i] };
           if (failure) failed.push(failure);
           else converted.push(conversion);
-          options.onDone?.(conversion, failure);
+          progress?.tick(1, conversion.source);
         });
       }),
     ),
   );
+  progress?.stop();
   const bySource = (a: { source: string }, b: { source: string }) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0);
   return {
     converted: converted.sort(bySource),

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { ffmpegVariable, searchPath, type Environment } from '../env.js';
 import { UserError } from '../errors.js';
 
 export interface FfmpegLocation {
@@ -20,8 +21,8 @@ function isExecutableFile(path: string): boolean {
 }
 
 /** The first executable `name` on the search path, like `which`. */
-export function findOnPath(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of searchPath.split(delimiter)) {
+export function findOnPath(name: string, directories = searchPath()): string | undefined {
+  for (const dir of directories.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
     if (isExecutableFile(candidate)) return candidate;
@@ -47,12 +48,12 @@ function bundledFfmpeg(): string | undefined {
  */
 export function locateFfmpeg(
   flag?: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: Environment,
   bundled: () => string | undefined = bundledFfmpeg,
 ): FfmpegLocation {
   const explicit: [string | undefined, FfmpegLocation['source']][] = [
     [flag, 'flag'],
-    [env.BOILER_FFMPEG, 'BOILER_FFMPEG'],
+    [ffmpegVariable(env), 'BOILER_FFMPEG'],
   ];
   for (const [path, source] of explicit) {
     if (!path) continue;
@@ -62,7 +63,7 @@ export function locateFfmpeg(
     }
     return { path, source };
   }
-  const onPath = findOnPath('ffmpeg', env.PATH ?? '');
+  const onPath = findOnPath('ffmpeg', searchPath(env));
   if (onPath) return { path: onPath, source: 'PATH' };
   const shipped = bundled();
   if (shipped) return { path: shipped, source: '@ffmpeg-installer/ffmpeg' };

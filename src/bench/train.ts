@@ -50,7 +50,7 @@ export async function measureTraining(plan: TrainPlan, wavDir: string, scratch: 
       maxSteps: plan.steps,
       imageEvery: Number.MAX_SAFE_INTEGER,
     },
-    { info: () => {}, epochStart: () => {}, epochEnd: () => {}, step: (metrics) => steps.push(metrics) },
+    { info: () => {}, progress: () => ({ tick: (_by, metrics) => metrics && steps.push(metrics), setTotal: () => {}, stop: () => {} }) },
   );
   const [first, ...rest] = steps;
   const measured = rest.length ? rest : steps;

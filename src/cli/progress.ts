@@ -1,32 +1,29 @@
 import cliProgress from 'cli-progress';
+import { progressIntervalSeconds } from '../env.js';
+import type { Progress, ProgressJob, StartProgress } from '../progress.js';
 
-/** Reports progress of a long job: a bar on a terminal, plain periodic lines in logs and CI. */
-export interface Progress {
-  /** Advances by `by` items (default 1); `status` is shown beside the bar, e.g. the latest loss. */
-  tick(by?: number, status?: string): void;
-  /** Changes the total once it becomes known (pages discovered, files listed). */
-  setTotal(total: number): void;
-  stop(): void;
-}
-
-export interface ProgressOptions {
-  label: string;
-  total: number;
-  unit?: string;
+export interface ProgressOptions extends ProgressJob {
   stream?: NodeJS.WriteStream;
   /** Seconds between plain lines when the stream is not a terminal. */
   intervalSeconds?: number;
 }
 
-/** Seconds between plain progress lines; BOILER_PROGRESS_INTERVAL overrides for very long or very short jobs. */
-function defaultInterval(): number {
-  const fromEnv = Number(process.env.BOILER_PROGRESS_INTERVAL);
-  return Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 10;
-}
-
+/** The library's progress drawn on stderr: a bar on a terminal, plain periodic lines in logs and CI; the latest note is shown beside it. */
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   return stream.isTTY ? barProgress(options, stream) : lineProgress(options, stream);
+}
+
+/** Progress whose notes are data (a training step's metrics), shown beside the bar as `describe` words them. */
+export function describedProgress<Note>(describe: (note: Note) => string): StartProgress<Note> {
+  return (job) => {
+    const progress = createProgress(job);
+    return {
+      tick: (by, note) => progress.tick(by, note === undefined ? undefined : describe(note)),
+      setTotal: (total) => progress.setTotal(total),
+      stop: () => progress.stop(),
+    };
+  };
 }
 
 function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
@@ -60,7 +57,7 @@ function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Prog
 
 function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
   const unit = options.unit ?? 'items';
-  const intervalMs = (options.intervalSeconds ?? defaultInterval()) * 1000;
+  const intervalMs = (options.intervalSeconds ?? progressIntervalSeconds()) * 1000;
   const started = Date.now();
   let total = options.total;
   let value = 0;

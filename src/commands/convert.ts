@@ -53,15 +53,13 @@ export function convertCommand(program: Command): Command {
       action<ConvertCommandOptions>(program, async (_args, options, context) => {
         const ffmpegPath = locateFfmpeg(options.ffmpeg).path;
         const plan = planConversion({ input: options.in, output: options.out, rate: options.rate, force: options.force });
-        const progress = plan.pending.length > 0 ? createProgress({ label: 'convert', total: plan.pending.length, unit: 'files' }) : undefined;
         const interrupt = watchInterrupts({ notice: 'stopping: no new files, the running ffmpegs are stopped', info: context.info });
         const summary = await runConversion(plan, {
           jobs: options.jobs,
           ffmpegPath,
-          onDone: (conversion) => progress?.tick(1, conversion.source),
+          progress: createProgress,
           stop: interrupt.signal,
         }).finally(() => interrupt.dispose());
-        progress?.stop();
         for (const line of summaryLines(summary, plan.outputDir)) context.info(line);
         if (options.json) context.stdout.write(JSON.stringify({ output: plan.outputDir, ...summary }, null, 2) + '\n');
         if (interrupt.signal.aborted) return INTERRUPTED;

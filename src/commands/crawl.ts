@@ -2,8 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { action, integerIn, positiveInteger, positiveNumber } from '../cli/context.js';
 import { createProgress } from '../cli/progress.js';
 import { CATEGORIES, DEFAULT_API_BASE, MAX_PER_PAGE, PERIODS } from '../crawl/api.js';
-import { crawl, type CrawlSummary } from '../crawl/crawl.js';
-import { estimateCoubs } from '../crawl/estimate.js';
+import { crawl, megabytes, type CrawlSummary } from '../crawl/crawl.js';
 import { DEFAULT_RETRY } from '../crawl/retry.js';
 import { ExitCode } from '../errors.js';
 
@@ -51,10 +50,6 @@ function httpUrl(value: string): string {
   return value;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
 function summaryLines(summary: CrawlSummary): string[] {
   const head =
     `crawl: ${summary.coubs} coubs: ${summary.new} new, ${summary.had} already had, ${summary.noAudio} no-audio, ` +
@@ -89,41 +84,20 @@ export function crawlCommand(program: Command): Command {
     )
     .action(
       action<CrawlFlags>(program, async (_args, flags, context) => {
-        const planned = { categories: flags.categories.length, pageTotals: [], maxPages: flags.pages, perPage: flags.perPage, limit: flags.limit };
-        const progress = createProgress({ label: 'crawl', total: estimateCoubs(planned), unit: 'coubs' });
-        let done = 0;
-        let bytes = 0;
-        let where = '';
-        const started = Date.now();
-        const status = () => `${where} · ${megabytes(bytes)} (${megabytes(bytes / Math.max((Date.now() - started) / 1000, 1e-3))}/s)`;
-        let summary: CrawlSummary;
-        try {
-          summary = await crawl(
-            {
-              ...flags,
-              video: Boolean(flags.video),
-              retry: { ...DEFAULT_RETRY, retries: flags.retries, baseDelayMs: flags.retryDelay },
-              timeoutMs: REQUEST_TIMEOUT_MS,
+        const summary = await crawl(
+          {
+            ...flags,
+            video: Boolean(flags.video),
+            retry: { ...DEFAULT_RETRY, retries: flags.retries, baseDelayMs: flags.retryDelay },
+            timeoutMs: REQUEST_TIMEOUT_MS,
+          },
+          {
+            progress: createProgress,
+            onRetry: (notice) => {
+              if (context.verbose) context.info(`retry ${notice.attempt} of ${notice.url} in ${(notice.delayMs / 1000).toFixed(1)} s: ${notice.reason}`);
             },
-            {
-              onPage: (page) => {
-                where = `${page.category} page ${page.page}/${page.totalPages}`;
-                progress.setTotal(Math.max(page.expectedCoubs, done));
-              },
-              onCoub: () => {
-                done++;
-                progress.tick(1, status());
-              },
-              onBytes: (n) => (bytes += n),
-              onRetry: (notice) => {
-                if (context.verbose) context.info(`retry ${notice.attempt} of ${notice.url} in ${(notice.delayMs / 1000).toFixed(1)} s: ${notice.reason}`);
-              },
-            },
-          );
-        } finally {
-          progress.setTotal(done);
-          progress.stop();
-        }
+          },
+        );
         if (flags.json) context.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else for (const line of summaryLines(summary)) context.info(line);
         return summary.failed > 0 ? ExitCode.partial : ExitCode.ok;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { action, activateBackend, backendOption } from '../cli/context.js';
-import { createProgress, type Progress } from '../cli/progress.js';
+import { describedProgress } from '../cli/progress.js';
 import { DEMO_SETTINGS, runDemo } from '../demo/demo.js';
 import { prepareOutputDirectory } from '../util/make-dir.js';
 
@@ -28,18 +28,13 @@ export function demoCommand(program: Command): Command {
         await activateBackend(flags.backend, context);
         const workDir = flags.workDir ?? mkdtempSync(join(tmpdir(), 'boiler-demo-'));
         prepareOutputDirectory(workDir, '--work-dir');
-        let bar: Progress | undefined;
         const result = await runDemo(
           workDir,
           {
             stage: (message) => context.info(`demo ${message}`),
             train: {
               info: context.info,
-              epochStart: (epoch, steps) => {
-                bar = createProgress({ label: `epoch ${epoch}/${DEMO_SETTINGS.epochs}`, total: steps, unit: 'steps' });
-              },
-              step: (m) => bar?.tick(1, `recon ${m.recon.toFixed(3)} latent ${m.latent.toFixed(3)}`),
-              epochEnd: () => bar?.stop(),
+              progress: describedProgress((m) => `recon ${m.recon.toFixed(3)} latent ${m.latent.toFixed(3)}`),
             },
           },
           flags.ffmpeg,

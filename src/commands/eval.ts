@@ -54,7 +54,7 @@ export function evalCommand(program: Command): Command {
           baselines: options.baseline,
           wavDir: options.wavDir,
           seed: options.seed,
-          progress: (label, total) => createProgress({ label, total, unit: 'clips' }),
+          progress: createProgress,
         });
         if (report.unmatched.length) {
           context.info(`${report.unmatched.length} clips of ${options.labels} are not in the index and are left out: ${report.unmatched.slice(0, 3).join(', ')}${report.unmatched.length > 3 ? ', …' : ''}`);

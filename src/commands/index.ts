@@ -1,6 +1,7 @@
 import { Argument, Command } from 'commander';
 import { action, integerIn } from '../cli/context.js';
 import { createProgress } from '../cli/progress.js';
+import { commitIntervalSeconds } from '../env.js';
 import { ExitCode, UserError } from '../errors.js';
 import { ENCODERS, type EncoderName } from '../model/onnx/graph.js';
 import { DEFAULT_ENCODER, MFCC_ENCODER } from '../model/encoders.js';
@@ -17,15 +18,6 @@ interface IndexCommandOptions {
   m: number;
   efConstruction: number;
   json?: boolean;
-}
-
-/**
- * Seconds between commits of the model directory (BOILER_COMMIT_INTERVAL, default 30): what a
- * killed run can lose, against the cost of rewriting the directory's files.
- */
-function commitInterval(): number {
-  const fromEnv = Number(process.env.BOILER_COMMIT_INTERVAL);
-  return process.env.BOILER_COMMIT_INTERVAL && Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 30;
 }
 
 function summaryLine(built: BuiltModelDir): string {
@@ -93,8 +85,8 @@ export function indexCommand(program: Command): Command {
           standardise: options.standardise,
           window: options.firstWindow ? 'first' : undefined,
           parameters: { m: options.m, efConstruction: options.efConstruction, batchSize: options.batchSize },
-          commitSeconds: commitInterval(),
-          progress: (total) => createProgress({ label: 'index', total, unit: 'clips' }),
+          commitSeconds: commitIntervalSeconds(),
+          progress: createProgress,
           onFailure: ({ file, reason }) => context.info(`skipped ${file}: ${reason}`),
           onRepair: (line) => context.info(`repairing: ${line}`),
           onStatistics: ({ clips }) => context.info(`standardising with the mean and spread of each dimension over ${clips} clips`),

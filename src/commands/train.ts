@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MEL } from '../audio/mel.js';
 import { action, activateBackend, backendOption, integerIn, nonNegativeNumber, positiveInteger, positiveNumber } from '../cli/context.js';
 import { INTERRUPTED, watchInterrupts } from '../cli/interrupt.js';
-import { createProgress, type Progress } from '../cli/progress.js';
+import { describedProgress } from '../cli/progress.js';
 import { ExitCode } from '../errors.js';
 import { PRESETS } from '../model/vqvae2.js';
 import { DEFAULT_KEEP } from '../train/checkpoint.js';
@@ -121,7 +121,6 @@ export function trainCommand(program: Command): Command {
     .action(
       action<TrainFlags>(program, async (_args, flags, context) => {
         const backend = await activateBackend(flags.backend, context);
-        let bar: Progress | undefined;
         const interrupt = watchInterrupts({ notice: 'stopping after the current step', info: context.info });
         // The budget starts now, each run afresh: a resumed run gets the whole of it again.
         const budget = flags.maxMinutes === undefined ? undefined : AbortSignal.timeout(flags.maxMinutes * 60_000);
@@ -147,17 +146,10 @@ export function trainCommand(program: Command): Command {
           },
           {
             info: context.info,
-            epochStart: (epoch, steps) => {
-              bar = createProgress({ label: `epoch ${epoch}/${flags.epochs}`, total: steps, unit: 'steps' });
-            },
-            step: (m) => bar?.tick(1, describe(m)),
-            epochEnd: (epoch, checkpoint) => {
-              bar?.stop();
-              context.info(`epoch ${epoch} saved to ${checkpoint}`);
-            },
+            progress: describedProgress(describe),
+            epochSaved: (epoch, checkpoint) => context.info(`epoch ${epoch} saved to ${checkpoint}`),
           },
         ).finally(() => interrupt.dispose());
-        bar?.stop();
         if (result.interrupted && !interrupt.signal.aborted) {
           context.info(budgetLine(result, flags.maxMinutes!));
           return ExitCode.ok;

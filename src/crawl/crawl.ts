@@ -8,6 +8,7 @@ import { removeStaleTemporaries } from '../atomic-file.js';
 import { makeDirectory, prepareOutputDirectory } from '../util/make-dir.js';
 import { Manifest, isSettled, type ManifestEntry } from './manifest.js';
 import { timelinePages } from './pager.js';
+import type { StartProgress } from '../progress.js';
 import type { RetryNotice, RetryPolicy } from './retry.js';
 import { saveCoub, type SaveTarget } from './save-coub.js';
 
@@ -32,9 +33,8 @@ export interface CrawlOptions {
 export type CoubOutcome = 'new' | 'had' | 'no-audio' | 'failed';
 
 export interface CrawlEvents {
-  onPage?(page: { category: string; page: number; totalPages: number; expectedCoubs: number }): void;
-  onCoub?(coub: { permalink: string; outcome: CoubOutcome }): void;
-  onBytes?(bytes: number): void;
+  /** Ticks once per distinct coub met, noting the page being read and the bytes downloaded so far; the total follows the pages discovered. */
+  progress?: StartProgress;
   onRetry?(notice: RetryNotice): void;
 }
 
@@ -50,6 +50,10 @@ export interface CrawlSummary {
   seconds: number;
   failures: { permalink: string; reason: string }[];
   manifest: string;
+}
+
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 function outcomeOf(entry: ManifestEntry): CoubOutcome {
@@ -79,10 +83,43 @@ function prepareOut(out: string): void {
  */
 export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Promise<CrawlSummary> {
   const started = Date.now();
+  const planned = { categories: options.categories.length, pageTotals: [], maxPages: options.pages, perPage: options.perPage, limit: options.limit };
+  const progress = events.progress?.({ label: 'crawl', total: estimateCoubs(planned), unit: 'coubs' });
+  let met = 0;
+  let bytes = 0;
+  let where = '';
+  const note = () => `${where} · ${megabytes(bytes)} (${megabytes(bytes / Math.max((Date.now() - started) / 1000, 1e-3))}/s)`;
+  try {
+    return await crawlCoubs(options, events.onRetry, {
+      page: (page, expectedCoubs) => {
+        where = page;
+        progress?.setTotal(Math.max(expectedCoubs, met));
+      },
+      coub: () => {
+        met++;
+        progress?.tick(1, note());
+      },
+      bytes: (n) => (bytes += n),
+    });
+  } finally {
+    progress?.setTotal(met);
+    progress?.stop();
+  }
+}
+
+/** What crawlCoubs tells crawl's progress: each page begun (and the coubs now expected), each coub met, each chunk downloaded. */
+interface CrawlTicks {
+  page(where: string, expectedCoubs: number): void;
+  coub(): void;
+  bytes(n: number): void;
+}
+
+async function crawlCoubs(options: CrawlOptions, onRetry: CrawlEvents['onRetry'], ticks: CrawlTicks): Promise<CrawlSummary> {
+  const started = Date.now();
   prepareOut(options.out);
   const manifest = await Manifest.open(join(options.out, 'manifest.jsonl'));
-  const http = new Http({ retry: options.retry, timeoutMs: options.timeoutMs, onRetry: events.onRetry });
-  const target: SaveTarget = { out: options.out, video: options.video, http, onBytes: events.onBytes };
+  const http = new Http({ retry: options.retry, timeoutMs: options.timeoutMs, onRetry });
+  const target: SaveTarget = { out: options.out, video: options.video, http, onBytes: ticks.bytes };
   const summary: CrawlSummary = {
     coubs: 0,
     new: 0,
@@ -94,10 +131,10 @@ export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Pr
     failures: [],
     manifest: join(options.out, 'manifest.jsonl'),
   };
-  const account = (permalink: string, outcome: CoubOutcome) => {
+  const account = (outcome: CoubOutcome) => {
     if (outcome === 'no-audio') summary.noAudio++;
     else summary[outcome]++;
-    events.onCoub?.({ permalink, outcome });
+    ticks.coub();
   };
 
   const limit = pLimit(options.concurrency);
@@ -112,7 +149,7 @@ export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Pr
         await manifest.append(entry);
         summary.bytes += bytes;
         if (entry.status === 'failed') summary.failures.push({ permalink: entry.permalink, reason: entry.reason ?? '' });
-        account(entry.permalink, outcomeOf(entry));
+        account(outcomeOf(entry));
       } catch (error) {
         // Set before this task's slot goes to the next coub, so that the next coub sees it.
         fatal ??= { error };
@@ -135,12 +172,12 @@ export async function crawl(options: CrawlOptions, events: CrawlEvents = {}): Pr
         if (first) pageTotals.push(page.totalPages);
         first = false;
         const expectedCoubs = estimateCoubs({ ...options, categories: options.categories.length, pageTotals, maxPages: options.pages });
-        events.onPage?.({ category, page: page.page, totalPages: page.totalPages, expectedCoubs });
+        ticks.page(`${category} page ${page.page}/${page.totalPages}`, expectedCoubs);
         for (const coub of page.coubs) {
           if (fatal || reachedLimit()) break crawling;
           if (seen.has(coub.permalink)) continue;
           seen.add(coub.permalink);
-          if (isSettled(manifest.get(coub.permalink), options.video)) account(coub.permalink, 'had');
+          if (isSettled(manifest.get(coub.permalink), options.video)) account('had');
           else schedule(coub, category);
         }
         if (reachedLimit()) break crawling;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-file.js';
 import { UserError } from '../errors.js';
@@ -52,7 +53,8 @@ export class Manifest {
     const entries = new Map<string, ManifestEntry>();
     const lines = complete.split('\n').filter((line) => line !== '');
     lines.forEach((line, index) => {
-      const entry = parseLine(line, path, index + 1);
+      const entry = parseManifestLine(line);
+      if (!entry) throw new UserError(`${path} line ${index + 1} is not a manifest entry: fix or delete that line, then rerun`);
       entries.set(entry.permalink, entry);
     });
     return new Manifest(path, entries, lines.length, await open(path, 'a'));
@@ -86,16 +88,28 @@ export class Manifest {
   }
 }
 
-function parseLine(line: string, path: string, number: number): ManifestEntry {
+/** A manifest line's entry: JSON that names a coub's permalink, else undefined. */
+export function parseManifestLine(line: string): ManifestEntry | undefined {
   let entry: unknown;
   try {
     entry = JSON.parse(line);
   } catch {
-    entry = undefined;
+    return undefined;
   }
-  const permalink = (entry as { permalink?: unknown } | undefined)?.permalink;
-  if (typeof permalink !== 'string') {
-    throw new UserError(`${path} line ${number} is not a manifest entry: fix or delete that line, then rerun`);
+  const permalink = (entry as { permalink?: unknown } | null | undefined)?.permalink;
+  return typeof permalink === 'string' ? (entry as ManifestEntry) : undefined;
+}
+
+/**
+ * A manifest.jsonl's entries by permalink, read leniently as the later stages read a crawl's
+ * output: a line that is no entry (one cut short by a crawl that was killed) is skipped, and a
+ * later line for a coub supersedes an earlier one, as in the crawl.
+ */
+export function readManifestEntries(path: string): Map<string, ManifestEntry> {
+  const entries = new Map<string, ManifestEntry>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const entry = parseManifestLine(line);
+    if (entry) entries.set(entry.permalink, entry);
   }
-  return entry as ManifestEntry;
+  return entries;
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Progress } from '../cli/progress.js';
 import { UserError } from '../errors.js';
+import type { StartProgress } from '../progress.js';
 import { MelPool } from '../train/mel-pool.js';
 import { MEL } from '../audio/mel.js';
 import { randomUnitVectors } from '../util/random.js';
@@ -24,7 +24,7 @@ export function randomEmbeddings(count: number, dimension: number, seed: number)
  * it: repeated or cut to 2**17 samples, divided by its maximum), standardised over the clips.
  * `files` are the model directory's wav names, looked for in `wavDir`.
  */
-export async function mfccEmbeddings(wavDir: string, files: readonly string[], progress?: Progress): Promise<Float32Array[]> {
+export async function mfccEmbeddings(wavDir: string, files: readonly string[], startProgress?: StartProgress): Promise<Float32Array[]> {
   const paths = files.map((file) => join(wavDir, file));
   const missing = paths.filter((path) => !existsSync(path));
   if (missing.length) {
@@ -33,6 +33,7 @@ export async function mfccEmbeddings(wavDir: string, files: readonly string[], p
         'pass --wav-dir the directory that boiler index embedded',
     );
   }
+  const progress = startProgress?.({ label: 'mfcc', total: files.length, unit: 'clips' });
   const pool = new MelPool(availableParallelism());
   try {
     const statistics: Float32Array[] = [];

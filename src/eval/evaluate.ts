@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { Progress } from '../cli/progress.js';
 import { UserError } from '../errors.js';
+import type { StartProgress } from '../progress.js';
 import { calibrateSearch } from '../search/calibrate.js';
 import { ModelIndex } from '../search/model-index.js';
 import { VectorIndex } from '../search/vector-index.js';
@@ -20,7 +20,8 @@ export interface EvaluateOptions {
   wavDir?: string;
   /** Seed of the random baseline. */
   seed: number;
-  progress?: (label: string, total: number) => Progress;
+  /** The mfcc baseline's embedding, one tick per clip. */
+  progress?: StartProgress;
 }
 
 export interface EvaluationReport {
@@ -74,7 +75,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
     const vectors =
       baseline === 'random'
         ? randomEmbeddings(clips.length, manifest.dimension, options.seed)
-        : await mfccEmbeddings(wavDir!, clips.map((clip) => clip.file), options.progress?.('mfcc', clips.length));
+        : await mfccEmbeddings(wavDir!, clips.map((clip) => clip.file), options.progress);
     const searcher = VectorIndex.create(vectors[0].length, manifest.parameters, clips.length);
     for (const vector of vectors) searcher.add(vector);
     // Searched as boiler index would search these vectors: exact, or the graph at a calibrated ef.

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { backendVariable, type Environment } from '../env.js';
 import { UserError } from '../errors.js';
 import { registerWasmConvKernels } from './wasm-kernels.js';
 
@@ -59,8 +60,8 @@ export function isBackendChoice(value: string): value is BackendChoice {
 }
 
 /** The backend asked for by the flag, else BOILER_BACKEND, else auto. */
-export function requestedBackend(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): BackendChoice {
-  const value = flag ?? env.BOILER_BACKEND ?? 'auto';
+export function requestedBackend(flag: string | undefined, env?: Environment): BackendChoice {
+  const value = flag ?? backendVariable(env) ?? 'auto';
   if (!isBackendChoice(value)) {
     const from = flag === undefined ? 'BOILER_BACKEND' : '--backend';
     throw new UserError(`unknown backend '${value}' (from ${from}): choose one of auto, ${BACKENDS.join(', ')}`);

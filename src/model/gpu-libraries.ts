@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { childEnvironment, loaderPath, searchPath, type Environment } from '../env.js';
 
 /**
  * The shared libraries that @tensorflow/tfjs-node-gpu 4.22 needs at load: it bundles libtensorflow
@@ -30,7 +31,7 @@ export interface LibraryFinding {
 
 export interface LibrarySearch {
   /** LD_LIBRARY_PATH comes from here. */
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   /** `ldconfig -p`'s output: the loader's cache. */
   ldconfigListing?: string;
   /** Folders the loader searches by default. */
@@ -52,7 +53,7 @@ function cudaInstallDirs(): string[] {
 
 function loaderCache(): string {
   try {
-    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/sbin:/usr/sbin` } });
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', env: childEnvironment({ PATH: `${searchPath()}:/sbin:/usr/sbin` }) });
   } catch {
     return '';
   }
@@ -68,8 +69,7 @@ function listDir(dir: string): string[] {
 
 /** Where the loader would find each library tfjs-node-gpu 4.22 needs, and what else is installed instead. */
 export function findGpuLibraries(search: LibrarySearch = {}): LibraryFinding[] {
-  const env = search.env ?? process.env;
-  const loaderDirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...(search.systemDirs ?? SYSTEM_DIRS)];
+  const loaderDirs = [...loaderPath(search.env), ...(search.systemDirs ?? SYSTEM_DIRS)];
   const cached = new Map<string, string>();
   for (const line of (search.ldconfigListing ?? loaderCache()).split('\n')) {
     const match = /^\s*(\S+) \(.*\) => (\S+)$/.exec(line);

@@ -7,11 +7,12 @@ import { UserError } from '../errors.js';
 import type { EncoderName } from '../model/onnx/graph.js';
 import { MFCC_ENCODER } from '../model/encoders.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
-import { embedWavFiles, type ClipEncoder } from './clip-embedder.js';
+import { embedWavFiles } from './clip-embedder.js';
 import { compileEncoder, compileMfccEncoder, type CompiledEncoder } from './encoder-file.js';
 import { indexWavs, NothingIndexed, type IndexSummary, type IndexWavsOptions } from './index-wavs.js';
-import { DamagedManifest, readManifest, type IndexParameters, type Manifest } from './manifest.js';
+import { DamagedManifest, readManifest } from './manifest.js';
 import { mfccModelDirFor, modelDirFor, modelFile } from './model-dir.js';
+import type { ClipEncoder, IndexParameters, Manifest } from './types.js';
 import { ModelDirWriter } from './model-dir-writer.js';
 import { embeddingStatistics, STATISTICS_SAMPLE, standardisedByDefault, statisticsSampleOrder, type EmbeddingStatistics } from './standardise.js';
 

@@ -1,20 +1,11 @@
 import { join } from 'node:path';
-import { CLIP_SAMPLES, clipWindows, readWav, type ClipWindows, type WindowMode } from '../audio/clip.js';
+import { CLIP_SAMPLES, clipWindows, readWav, type ClipWindows } from '../audio/clip.js';
 import { describeError } from '../errors.js';
 import { standardiseVector, type EmbeddingStatistics } from './standardise.js';
+import type { ClipEncoder, EmbeddingSettings } from './types.js';
 
-/** What turns clips into embeddings: rows of 2**17 loader floats in, rows of `dimension` floats out. */
-export interface ClipEncoder {
-  readonly dimension: number;
-  embed(wavs: Float32Array, count: number): Promise<Float32Array>;
-}
-
-/** How a model directory turns a clip into its vector; its manifest records both. */
-export interface EmbeddingSettings {
-  window: WindowMode;
-  /** Present when the model directory is standardised. */
-  statistics?: EmbeddingStatistics;
-}
+// Re-exported where the library's entry point and earlier users import them from.
+export type { EmbeddingSettings } from './types.js';
 
 /** One clip's vector, and how much of its audio went into it. */
 export interface ClipEmbedding {

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { ManifestEntry } from '../crawl/manifest.js';
+import { readManifestEntries } from '../crawl/manifest.js';
 
 /** What a clip is called in search results: a coub (by permalink) or, for other audio, its file name. */
 export interface ClipIdentity {
@@ -38,14 +38,8 @@ export function readCrawledCoubs(wavDir: string): Map<string, CrawledCoub> | und
     const path = join(dir, 'manifest.jsonl');
     if (!existsSync(path)) continue;
     const coubs = new Map<string, CrawledCoub>();
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      let entry: Partial<Record<keyof ManifestEntry, unknown>>;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        continue; // A line cut short by a crawl that was killed names no coub.
-      }
-      if (typeof entry?.permalink !== 'string') continue;
+    // Only the permalink is checked by the reader: a manifest written by another tool may lack the other fields.
+    for (const entry of readManifestEntries(path).values()) {
       coubs.set(entry.permalink, {
         title: typeof entry.title === 'string' ? entry.title : undefined,
         category: typeof entry.category === 'string' ? entry.category : undefined,

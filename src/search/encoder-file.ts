@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { encoderRuntime } from '../env.js';
 import { UserError } from '../errors.js';
 import { mfccOfClips } from '../eval/mfcc.js';
 import { MFCC_ENCODER } from '../model/encoders.js';
@@ -8,18 +9,14 @@ import { buildMfccOnnx, MFCC_DIMENSION } from '../model/onnx/mfcc-graph.js';
 import { buildEncoderOnnx, type EncoderName } from '../model/onnx/graph.js';
 import { parseSafetensors, type TensorMap } from '../model/safetensors.js';
 import { TfjsEncoder } from '../model/tfjs-encoder.js';
-import type { EmbeddingSettings } from './clip-embedder.js';
 import { readManifest, repairAdvice } from './manifest.js';
 import { readStatistics } from './standardise.js';
-import { modelFile, type ModelFile } from './model-dir.js';
+import { modelFile } from './model-dir.js';
 import { readCommitted } from './model-index.js';
+import type { ClipEncoderSession, EmbeddingSettings, ModelFile } from './types.js';
 
-/** What embeds clips: the ONNX encoder on onnxruntime, or its TensorFlow.js form. */
-export interface ClipEncoderSession {
-  readonly dimension: number;
-  embed(wavs: Float32Array, count: number): Promise<Float32Array>;
-  close(): Promise<void>;
-}
+// Re-exported where the library's entry point and earlier users import them from.
+export type { ClipEncoderSession } from './types.js';
 
 export interface CompiledEncoder {
   /** encoder.onnx's bytes: the role the original's TorchScript `encoder.pt` played. */
@@ -48,8 +45,7 @@ export async function compileMfccEncoder(): Promise<CompiledEncoder> {
  * top, so that a machine without its native library still indexes and queries.
  */
 async function openEncoder(onnx: string | Uint8Array, tfjs: () => Promise<ClipEncoderSession> | ClipEncoderSession): Promise<ClipEncoderSession> {
-  const runtime = process.env.BOILER_ENCODER_RUNTIME ?? 'onnx';
-  if (runtime !== 'onnx' && runtime !== 'tfjs') throw new UserError(`BOILER_ENCODER_RUNTIME is '${runtime}': use onnx or tfjs`);
+  const runtime = encoderRuntime();
   if (runtime === 'onnx') {
     const loaded = await import('../model/onnx/runtime.js').catch((error: unknown) => {
       process.stderr.write(`onnxruntime-node does not load (${String(error).split('\n')[0]}); using the TensorFlow.js encoder\n`);

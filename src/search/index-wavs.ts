@@ -1,10 +1,9 @@
 import { describeError, UserError } from '../errors.js';
-import type { Progress } from '../cli/progress.js';
-import { embedWavFiles, type ClipEncoder } from './clip-embedder.js';
+import { embedWavFiles } from './clip-embedder.js';
 import { clipIdentity, readCrawlPermalinks } from './coub.js';
-import type { Manifest } from './manifest.js';
-import { MODEL_FILES } from './model-dir.js';
 import type { ModelDirWriter } from './model-dir-writer.js';
+import type { StartProgress } from '../progress.js';
+import { MODEL_FILES, type ClipEncoder, type Manifest } from './types.js';
 
 
 export interface IndexWavsOptions {
@@ -13,7 +12,8 @@ export interface IndexWavsOptions {
   batchSize: number;
   /** Seconds between commits, so that a killed run loses at most this much work. */
   commitSeconds?: number;
-  progress?: (total: number) => Progress;
+  /** Ticks once per clip embedded or skipped. */
+  progress?: StartProgress;
   /** Called for each clip that cannot be indexed, as soon as it fails. */
   onFailure?: (failure: IndexFailure) => void;
 }
@@ -46,7 +46,7 @@ export async function indexWavs(writer: ModelDirWriter, encoder: ClipEncoder, al
   const pending = all.filter((file) => !writer.has(file));
   const crawled = readCrawlPermalinks(options.wavDir);
   const failed: IndexFailure[] = [];
-  const progress = options.progress?.(pending.length);
+  const progress = options.progress?.({ label: 'index', total: pending.length, unit: 'clips' });
   const fail = (file: string, reason: string) => {
     failed.push({ file, reason });
     options.onFailure?.({ file, reason });

@@ -2,70 +2,20 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../atomic-file.js';
-import type { WindowMode } from '../audio/clip.js';
 import { UserError } from '../errors.js';
-import type { Calibration } from './calibrate.js';
-import { modelFile, type ModelFile } from './model-dir.js';
+import { modelFile } from './model-dir.js';
 import { shellWord } from './shell-word.js';
+import { MANIFEST_FORMAT, type FileRecord, type Manifest } from './types.js';
+
+// Re-exported where the library's entry point and earlier users import them from.
+export type { IndexParameters, Manifest } from './types.js';
 
 /** `boiler index`'s graph flags when not given: a repair command leaves them out. */
 export const DEFAULT_GRAPH_PARAMETERS = { m: 16, efConstruction: 200 } as const;
 
-/**
- * What a commit wrote to one file: its length in bytes and sha256. For a tsv file, of its first
- * `count` lines only: lines after them belong to a later run that has not committed yet.
- */
-export interface FileRecord {
-  bytes: number;
-  sha256: string;
-}
-
 export function fileRecord(data: Uint8Array | string): FileRecord {
   return { bytes: Buffer.byteLength(data), sha256: createHash('sha256').update(data).digest('hex') };
 }
-
-/** How the index is built; stored so that a rerun adds to the same graph. */
-export interface IndexParameters {
-  space: 'cosine';
-  /** hnswlib's M: links per node. */
-  m: number;
-  efConstruction: number;
-  batchSize: number;
-}
-
-export interface Manifest {
-  format: typeof MANIFEST_FORMAT;
-  encoder: string;
-  dimension: number;
-  /** Clips indexed: lines of clips.tsv, metadata.tsv and tensors.tsv that belong to the index. */
-  count: number;
-  /** Distinct embeddings among them: the points of the hnsw index (duplicates are stored once). */
-  distinct: number;
-  /** The weights the encoder was compiled from; null for an encoder that needs none (mfcc). */
-  checkpoint: { path: string; sha256: string } | null;
-  /**
-   * Whether every embedding (indexed, or of query audio) is standardised with the statistics in
-   * standardisation.json. Older manifests lack it: not standardised.
-   */
-  standardise?: boolean;
-  /** Which audio of a clip is embedded: its first 2**17 samples, or all of it window by window. Older manifests lack it: first. */
-  window?: WindowMode;
-  parameters: IndexParameters;
-  /** How readers search by default, as calibrated on this index's vectors (query's --ef overrides it). */
-  search: Calibration;
-  /** The wav directory of the last run (absolute): where a repair embeds lost clips again. */
-  wavDir?: string;
-  /**
-   * Each file the commit wrote, checked by readers so that a damaged file, or one from another
-   * commit, is named instead of read. Older manifests lack it; readers then check line counts only.
-   */
-  files?: Partial<Record<ModelFile, FileRecord>>;
-  libraries: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const MANIFEST_FORMAT = 'boiler-model-dir/1';
 
 /** Versions of what produced the files, for anyone who has to reproduce or debug a model directory. */
 export function libraryVersions(): Record<string, string> {

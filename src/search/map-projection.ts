@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { UMAP } from 'umap-js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { seededRandom } from '../util/random.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from './types.js';
 
 /** The 2-D map of a model directory's clips, cached beside its index (see mapFor). */
 export const MAP_FILE = 'map.json';

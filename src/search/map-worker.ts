@@ -5,7 +5,7 @@
 import { parentPort, Worker } from 'node:worker_threads';
 import { startTsWorker } from '../util/ts-worker.js';
 import { mapFor, type MapPoints } from './map-projection.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from './types.js';
 
 interface MapRequest {
   dir: string;

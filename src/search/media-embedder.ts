@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { clipWindows, readWav, SAMPLE_RATE } from '../audio/clip.js';
 import { convertFile } from '../audio/transcode.js';
 import { UserError } from '../errors.js';
-import { embedClips, type ClipEmbedding, type EmbeddingSettings } from './clip-embedder.js';
-import { loadModelEncoder, readEmbeddingSettings, type ClipEncoderSession } from './encoder-file.js';
+import { embedClips, type ClipEmbedding } from './clip-embedder.js';
+import { loadModelEncoder, readEmbeddingSettings } from './encoder-file.js';
+import type { ClipEncoderSession, EmbeddingSettings } from './types.js';
 
 /**
  * Embeds any media file ffmpeg decodes with a model directory's encoder. The file is converted to

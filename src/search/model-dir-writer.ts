@@ -3,24 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
 import type { WindowMode } from '../audio/clip.js';
 import { UserError } from '../errors.js';
-import type { EmbeddingSettings } from './clip-embedder.js';
 import { calibrateSearch, type Calibration } from './calibrate.js';
 import { clipIdentity, readCrawlPermalinks, type ClipIdentity } from './coub.js';
-import {
-  DamagedManifest,
-  MANIFEST_FORMAT,
-  fileRecord,
-  libraryVersions,
-  readManifest,
-  writeManifest,
-  type FileRecord,
-  type IndexParameters,
-  type Manifest,
-} from './manifest.js';
-import { holdsModelFiles, MODEL_FILES, modelFile, type ModelFile } from './model-dir.js';
+import { DamagedManifest, fileRecord, libraryVersions, readManifest, writeManifest } from './manifest.js';
+import { holdsModelFiles, modelFile } from './model-dir.js';
 import { DamagedFile, committedGraph, readCommitted, readLines, readVectors } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';
 import { readStatistics, type EmbeddingStatistics } from './standardise.js';
+import { MANIFEST_FORMAT, MODEL_FILES, type EmbeddingSettings, type FileRecord, type IndexParameters, type Manifest, type ModelFile } from './types.js';
 import { UNCALIBRATED, VectorIndex } from './vector-index.js';
 import { makeDirectory } from '../util/make-dir.js';
 

@@ -1,30 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { modelDirVariable, type Environment } from '../env.js';
 import { UserError } from '../errors.js';
 import { ENCODERS } from '../model/onnx/graph.js';
 import { MFCC_ENCODER } from '../model/encoders.js';
 import { shellWord } from './shell-word.js';
+import { MODEL_FILES, type ModelFile } from './types.js';
 
-/**
- * The model directory, as the original laid it out: `SAVE/vqvae_NNN/ENCODER/` beside the checkpoint
- * `SAVE/vqvae_NNN.safetensors`, with TensorBoard projector files under `00000/default/`.
- */
-export const MODEL_FILES = {
-  encoder: 'encoder.onnx',
-  /** The same encoder's TensorFlow.js form: the checkpoint's weights and the encoder's name. */
-  tfjsEncoder: 'encoder.tfjs.safetensors',
-  metadata: '00000/default/metadata.tsv',
-  tensors: '00000/default/tensors.tsv',
-  projectorConfig: 'projector_config.pbtxt',
-  /** The wav file each clip came from, one a line in index order: what a rerun skips. */
-  clips: 'clips.tsv',
-  hnsw: 'index.hnsw',
-  /** Each embedding dimension's mean and standard deviation, in a standardised model directory (standardise.ts). */
-  statistics: 'standardisation.json',
-  manifest: 'manifest.json',
-} as const;
-
-export type ModelFile = keyof typeof MODEL_FILES;
+// Re-exported where the library's entry point and earlier users import them from.
+export { MODEL_FILES, type ModelFile };
 
 export function modelFile(dir: string, file: ModelFile): string {
   return join(dir, MODEL_FILES[file]);
@@ -43,8 +27,8 @@ export function mfccModelDirFor(wavDir: string): string {
 }
 
 /** `--model-dir`, else BOILER_MODEL_DIR (the original's variable), checked to hold an index. */
-export function resolveModelDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = flag ?? env.BOILER_MODEL_DIR;
+export function resolveModelDir(flag: string | undefined, env?: Environment): string {
+  const dir = flag ?? modelDirVariable(env);
   if (!dir) throw new UserError('no model directory: pass --model-dir DIR or set BOILER_MODEL_DIR (boiler index prints it)');
   const from = flag ? '--model-dir' : 'BOILER_MODEL_DIR';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

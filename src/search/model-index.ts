@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { coubIdOfLabel } from './coub.js';
-import { fileRecord, readManifest, repairAdvice, type Manifest } from './manifest.js';
-import { MODEL_FILES, missingManifestAdvice, modelFile, type ModelFile } from './model-dir.js';
+import { fileRecord, readManifest, repairAdvice } from './manifest.js';
+import { missingManifestAdvice, modelFile } from './model-dir.js';
+import { MODEL_FILES, type Manifest, type ModelFile } from './types.js';
 import { parseTensorLine } from './projector.js';
 import { VectorIndex } from './vector-index.js';
 

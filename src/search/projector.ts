@@ -3,7 +3,7 @@
  * original: `projector_config.pbtxt` pointing at `00000/default/{tensors,metadata}.tsv`, so that
  * `tensorboard --logdir MODEL_DIR` and projector.tensorflow.org load the embeddings.
  */
-import { MODEL_FILES } from './model-dir.js';
+import { MODEL_FILES } from './types.js';
 
 export function projectorConfig(): string {
   return [

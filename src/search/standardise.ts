@@ -6,8 +6,9 @@
  */
 import { seededRandom } from '../util/random.js';
 import { MFCC_ENCODER } from '../model/encoders.js';
-import { repairAdvice, type Manifest } from './manifest.js';
+import { repairAdvice } from './manifest.js';
 import { modelFile } from './model-dir.js';
+import type { Manifest } from './types.js';
 import { DamagedFile, readCommitted } from './model-index.js';
 
 /** What the model directory stores: each dimension's mean and (population) standard deviation. */

@@ -24,6 +24,7 @@ import { resolveSettings, type ResolvedSettings, type ScheduleName } from './set
 import { dropEventsAfter, EventWriter } from './tensorboard.js';
 import { melImage } from './mel-image.js';
 import { prepareOutputDirectory } from '../util/make-dir.js';
+import type { StartProgress } from '../progress.js';
 
 export interface TrainOptions {
   wavDir: string;
@@ -80,13 +81,16 @@ export interface StepMetrics {
   dataWaitSeconds: number;
 }
 
-/** What the trainer tells its caller (the CLI draws progress bars from these). */
+/** What the trainer tells its caller. */
 export interface TrainListener {
   info(message: string): void;
-  /** `steps`: the steps of the epoch still to run (fewer than all when a run resumes mid-epoch). */
-  epochStart(epoch: number, steps: number): void;
-  step(metrics: StepMetrics): void;
-  epochEnd(epoch: number, checkpoint: string): void;
+  /**
+   * One job per epoch, of the steps still to run in it (fewer than all when a run resumes
+   * mid-epoch); each step ticks it with its metrics.
+   */
+  progress?: StartProgress<StepMetrics>;
+  /** An epoch ended with its checkpoint written. */
+  epochSaved?(epoch: number, checkpoint: string): void;
 }
 
 export interface TrainResult {
@@ -228,7 +232,7 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopRequested(); epoch++) {
       const order = batches(epochOrder(paths.length, options.seed, epoch), batchSize).map((b) => b.map((i) => paths[i]));
       let b = Math.min(state.epochStep, order.length);
-      listener.epochStart(epoch, order.length - b);
+      const progress = listener.progress?.({ label: `epoch ${epoch}/${options.epochs}`, total: order.length - b, unit: 'steps' });
       let next = b < order.length ? pool.melBatch(order[b]) : undefined;
       for (; b < order.length && !stopRequested(); b++) {
         const waitStarted = performance.now();
@@ -278,20 +282,22 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
         if (state.step % options.imageEvery === 0 || state.step === 1) logImage(events, model, mel, state.step);
         mel.dispose();
         result.last = m;
-        listener.step(m);
+        progress?.tick(1, m);
         [top, bottom].forEach((usage, i) => {
           const warning = watches[i].observe(state.step, usage);
           if (warning) listener.info(warning);
         });
       }
       await next?.catch(() => undefined);
+      progress?.stop();
       if (b < order.length) {
         // Stopped mid-epoch: a partial checkpoint, unless no step ran since the last one.
         if (state.step > result.steps) checkpoint();
         break;
       }
       Object.assign(state, { epoch, epochStep: 0 });
-      listener.epochEnd(epoch, checkpoint());
+      const saved = checkpoint();
+      listener.epochSaved?.(epoch, saved);
     }
     result.interrupted = Boolean(options.stop?.aborted) && result.epochs < options.epochs;
   } finally {
