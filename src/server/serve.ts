@@ -71,7 +71,7 @@ async function superviseWorkers(modelDir: string, options: ServeOptions, log: (l
 }
 
 /** One server in this process: the whole of `boiler serve`, or one of its workers. */
-async function serveOne(modelDir: string, feedbackFile: string, options: ServeOptions, log: (line: string) => void): Promise<void> {
+async function serveOne(modelDir: string, feedbackFile: string, options: ServeOptions, log: (line: string) => void): Promise<number> {
   // A worker leaves the user-facing lines to the primary and tags what it logs.
   const worker = cluster.isWorker;
   const serverLog = worker ? (line: string) => log(`worker ${process.pid}: ${line}`) : log;
@@ -99,6 +99,7 @@ async function serveOne(modelDir: string, feedbackFile: string, options: ServeOp
   await server.close();
   await embedder?.close();
   if (!worker) log('stopped');
+  return ExitCode.ok;
 }
 
 /**
@@ -110,13 +111,9 @@ export async function runServer(modelDir: string, options: ServeOptions, log: (l
   // Checked first, so that a wrong --feedback is the one line a user sees.
   const feedbackFile = feedbackFileFor(modelDir, options.feedback);
   if (cluster.isPrimary && options.workers > 1) return superviseWorkers(modelDir, options, log);
-  if (!cluster.isWorker) {
-    await serveOne(modelDir, feedbackFile, options, log);
-    return ExitCode.ok;
-  }
+  if (!cluster.isWorker) return serveOne(modelDir, feedbackFile, options, log);
   try {
-    await serveOne(modelDir, feedbackFile, options, log);
-    return ExitCode.ok;
+    return await serveOne(modelDir, feedbackFile, options, log);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     await reportStartError(error.message);
