@@ -33,6 +33,32 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Debian's Firefox (ESR), for the page's smoke run in a second engine (CI installs it: .ci/run). */
+export const FIREFOX = '/usr/bin/firefox-esr';
+
+/** Why the Firefox run cannot happen here, or undefined when it can. */
+export function firefoxMissing(): string | undefined {
+  return existsSync(FIREFOX) ? undefined : `firefox not found at ${FIREFOX}: apt-get install firefox-esr`;
+}
+
+/** A headless Firefox driven over WebDriver BiDi, with a fresh profile that checks for nothing on its own. */
+export function launchFirefox(): Promise<Browser> {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    userDataDir: scratchDir('boiler-firefox-'),
+    extraPrefsFirefox: {
+      'app.update.enabled': false,
+      'browser.safebrowsing.malware.enabled': false,
+      'browser.safebrowsing.phishing.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      'network.connectivity-service.enabled': false,
+      'extensions.getAddons.cache.enabled': false,
+    },
+  });
+}
+
 /** URLs that never leave the browser. */
 const LOCAL_SCHEMES = /^(data|blob|about):/;
 
