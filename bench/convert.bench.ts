@@ -7,11 +7,11 @@
  * is converted. The two alternate, each run into an emptied output directory; medians are printed.
  * The first run of ours also pays fluent-ffmpeg's one-off capability probe (ffmpeg -formats,
  * -encoders), as every CLI invocation does. BENCH_RUNS (default 3) sets the runs per variant, BENCH_JOBS (default: cores) N.
- * The measuring code is src/bench/convert.ts, which `boiler bench convert` runs at a smaller size.
+ * The measuring code is src/bench/convert-bench.ts, which `boiler bench convert` runs at a smaller size.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
-import { CLIP_SECONDS, coubLikeClips, compareConversion, type ConvertSample } from '../src/bench/convert.js';
+import { CLIP_SECONDS, coubLikeClips, compareConversion, type ConvertSample } from '../src/bench/convert-bench.js';
 import { median } from '../src/bench/measure.js';
 
 const CLIPS = 200;

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { postRequest, runLoad } from '../src/bench/load.js';
-import { kthDistances, measureSearch } from '../src/bench/search-index.js';
-import { startServer, workerCounts } from '../src/bench/serve.js';
+import { kthDistances, measureSearch } from '../src/bench/search-index-bench.js';
+import { spawnServeProcess, workerCounts } from '../src/bench/serve-bench.js';
 import { calibrateSearch } from '../src/search/calibrate.js';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
 import { VectorIndex, type GraphParameters } from '../src/search/vector-index.js';
@@ -103,7 +103,7 @@ async function serveSuite(kind: string, data: Float32Array[], queries: Float32Ar
     const plan = method === 'exact' ? 'exact search' : `graph ef${ef}`;
     console.log(`\nboiler serve, POST /nearest?k=12 with ${data.length} ${kind} clips, ${plan} (target: ≥ 5,000 req/s at p99 < 10 ms)`);
     for (const workers of workerCounts()) {
-      const server = await startServer(dir, workers);
+      const server = await spawnServeProcess(dir, workers);
       try {
         const requests = queries.map((q) => postRequest(new URL('/nearest?k=12', server.url), JSON.stringify({ embedding: Array.from(q) })));
         await runLoad(server.url, requests, 8, 1); // warm-up: JIT, caches

@@ -1,5 +1,5 @@
 /**
- * Training throughput (src/bench/train.ts, as `boiler bench train`): clips/s of the trainer's loop
+ * Training throughput (src/bench/train-bench.ts, as `boiler bench train`): clips/s of the trainer's loop
  * for the tiny and paper presets over a few steps on the wasm backend, and each step's wait for the
  * mel workers. Written as CSV + PNG under BENCH_OUT (default tmp/bench).
  */

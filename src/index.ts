@@ -9,7 +9,7 @@
 export { crawl, type CrawlEvents, type CrawlOptions, type CrawlSummary, type CoubOutcome } from './crawl/crawl.js';
 export { CATEGORIES, DEFAULT_API_BASE, PERIODS } from './crawl/api.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './crawl/retry.js';
-export { convertDirectory, type ConvertOptions, type ConvertSummary, type RunOptions as ConvertRunOptions } from './audio/convert.js';
+export { convertDirectory, type ConvertOptions, type ConvertSummary, type RunOptions as ConvertRunOptions } from './audio/convert-directory.js';
 export { train, type StepMetrics, type TrainListener, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { BACKENDS, chooseBackend, type BackendChoice, type BackendName, type ChosenBackend } from './model/backend.js';
 export { buildModelDir, type BuildModelDirOptions, type BuiltModelDir } from './search/build-model-dir.js';
@@ -22,7 +22,7 @@ export { startServer, type RunningServer, type ServerOptions } from './server/se
 // A model directory, opened and searched.
 export { ModelIndex, type ClipRecord, type Match } from './search/model-index.js';
 export { resolveModelDir } from './search/model-dir.js';
-export { DEFAULT_GRAPH_PARAMETERS, readManifest, type IndexParameters, type Manifest } from './search/manifest.js';
+export { DEFAULT_GRAPH_PARAMETERS, readManifest, type IndexParameters, type Manifest } from './search/model-manifest.js';
 
 // Audio into vectors: any media file (through ffmpeg), or samples already at SAMPLE_RATE.
 export { MediaEmbedder } from './search/media-embedder.js';

@@ -7,7 +7,7 @@ import { renderChart } from '../src/bench/chart.js';
 import { postRequest, runLoad } from '../src/bench/load.js';
 import { median, percentile } from '../src/bench/measure.js';
 import { toCsv } from '../src/bench/result.js';
-import { kthDistances, measureDataset } from '../src/bench/search-index.js';
+import { kthDistances, measureDataset } from '../src/bench/search-index-bench.js';
 import { randomUnitVectors } from '../src/util/random.js';
 
 test('median and nearest-rank percentiles', () => {

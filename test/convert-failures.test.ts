@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { MAX_NAME_BYTES, removeStaleTemporaries, temporaryName, writeFileAtomic } from '../src/atomic-file.js';
-import { runConversion } from '../src/audio/convert.js';
+import { runConversion } from '../src/audio/convert-directory.js';
 import { readWavHeader } from '../src/audio/wav-header.js';
 import { FIXTURES, runBoiler } from './helpers/cli.js';
 import { scratchDir } from './helpers/scratch.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchSize } from '../src/audio/convert.js';
+import { batchSize } from '../src/audio/convert-directory.js';
 import { assignOutputNames, isMediaFile, wavName } from '../src/audio/media-files.js';
 import { ffmpegReason } from '../src/audio/transcode.js';
 

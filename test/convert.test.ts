@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeWav, SAMPLE_RATE } from '../src/audio/clip.js';
-import { convertDirectory, planConversion } from '../src/audio/convert.js';
+import { convertDirectory, planConversion } from '../src/audio/convert-directory.js';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
 import { convertFile } from '../src/audio/transcode.js';
 import { readWavHeader } from '../src/audio/wav-header.js';

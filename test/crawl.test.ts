@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { readTimelinePage, type Coub } from '../src/crawl/api.js';
 import { crawl, type CrawlOptions } from '../src/crawl/crawl.js';
 import { estimateCoubs } from '../src/crawl/estimate.js';
-import { Manifest, type ManifestEntry } from '../src/crawl/manifest.js';
+import { Manifest, type ManifestEntry } from '../src/crawl/crawl-manifest.js';
 import { chooseAudio, chooseVideo } from '../src/crawl/media.js';
 import { backoffDelay, parseRetryAfter } from '../src/crawl/retry.js';
 import { UserError } from '../src/errors.js';

@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { loadClip } from '../src/audio/clip.js';
 import { DEFAULT_ENCODER } from '../src/model/encoders.js';
-import { readManifest } from '../src/search/manifest.js';
+import { readManifest } from '../src/search/model-manifest.js';
 import { modelFile } from '../src/search/model-dir.js';
 import { ModelIndex } from '../src/search/model-index.js';
 import { parseTensorLine } from '../src/search/projector.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Manifest } from '../src/search/manifest.js';
+import type { Manifest } from '../src/search/model-manifest.js';
 import { MAP_FILE, mapFor, neighboursFor, projectToPlane, type PlanePoints } from '../src/search/map-projection.js';
 import { ModelDirWriter } from '../src/search/model-dir-writer.js';
 import { randomUnitVectors } from './helpers/random-vectors.js';

@@ -7,7 +7,7 @@ import { mfccOfClips } from '../src/eval/mfcc.js';
 import type { EvaluationReport } from '../src/eval/evaluate.js';
 import { buildMfccOnnx, MFCC_DIMENSION } from '../src/model/onnx/mfcc-graph.js';
 import { OnnxEncoder } from '../src/model/onnx/runtime.js';
-import { readManifest } from '../src/search/manifest.js';
+import { readManifest } from '../src/search/model-manifest.js';
 import { runBoiler } from './helpers/cli.js';
 import { fixtureWavs, referenceCheckpointIn } from './helpers/model-dir.js';
 import { scratchDir } from './helpers/scratch.js';

@@ -4,7 +4,7 @@ import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, 
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { locateFfmpeg } from '../src/audio/ffmpeg.js';
-import { readManifest } from '../src/search/manifest.js';
+import { readManifest } from '../src/search/model-manifest.js';
 import { MODEL_FILES, modelFile, type ModelFile } from '../src/search/model-dir.js';
 import { ModelIndex } from '../src/search/model-index.js';
 import { BOILER, runBoiler } from './helpers/cli.js';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MEL } from '../src/audio/mel.js';
 import { UserError } from '../src/errors.js';
 import { chooseBackend } from '../src/model/backend.js';
-import { bagOfCodes, embeddingSize, ENCODERS, ENCODER_NAMES } from '../src/model/encoders.js';
+import { bagOfCodes, embeddingSize, TFJS_EMBEDDINGS, ENCODER_NAMES } from '../src/model/encoders.js';
 import { codeUsageEntropy, quantize, targetNorm } from '../src/model/quantize.js';
 import { createVQVAE2 } from '../src/model/vqvae.js';
 import { PRESETS, parameterCount, parameterSpecs } from '../src/model/vqvae2.js';
@@ -183,7 +183,7 @@ test('every encoder gives one finite row of its size per clip', () => {
   const model = createVQVAE2('tiny', 2);
   const mel = tf.randomNormal([3, MEL.nMels, MEL.frames], -2, 1, 'float32', 5) as tf.Tensor3D;
   for (const name of ENCODER_NAMES) {
-    const rows = ENCODERS[name](model, mel);
+    const rows = TFJS_EMBEDDINGS[name](model, mel);
     assert.equal(rows.length, 3 * embeddingSize(model, name), name);
     assert.ok(rows.every(Number.isFinite), name);
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../src/model/backend.js';
-import { ENCODERS, embeddingSize, poolOverTime } from '../src/model/encoders.js';
+import { TFJS_EMBEDDINGS, embeddingSize, poolOverTime } from '../src/model/encoders.js';
 import { createVQVAE2 } from '../src/model/vqvae.js';
 
 before(async () => {
@@ -36,7 +36,7 @@ test('the pooled encoders summarise the bottom encoder: sizes by preset, and dif
   // A quiet and a loud mel with structure along time: their pooled activations must differ.
   const mel = tf.tidy(() => tf.stack([tf.fill([80, 256], -5), tf.add(tf.fill([80, 256], -1), tf.sin(tf.linspace(0, 40, 80 * 256).reshape([80, 256])))]) as tf.Tensor3D);
   for (const encoder of ['PooledFirstLayerVQVAE', 'PooledBottomVQVAE'] as const) {
-    const rows = ENCODERS[encoder](model, mel);
+    const rows = TFJS_EMBEDDINGS[encoder](model, mel);
     const size = embeddingSize(model, encoder);
     assert.equal(rows.length, 2 * size);
     const [a, b] = [rows.subarray(0, size), rows.subarray(size)];

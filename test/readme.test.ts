@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
-import { buildProgram } from '../src/cli.js';
+import { buildProgram } from '../src/cli/main.js';
 import { ROOT } from './helpers/cli.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { calibrateSearch, TARGET_RECALL } from '../src/search/calibrate.js';
 import { clipIdentity, readCrawlPermalinks } from '../src/search/coub.js';
-import type { IndexParameters } from '../src/search/manifest.js';
+import type { IndexParameters } from '../src/search/model-manifest.js';
 import { MODEL_FILES, modelDirFor, modelFile, resolveModelDir } from '../src/search/model-dir.js';
 import { ModelDirWriter, type ModelDirSettings } from '../src/search/model-dir-writer.js';
 import { ModelIndex } from '../src/search/model-index.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { readManifest } from '../src/search/manifest.js';
+import { readManifest } from '../src/search/model-manifest.js';
 import { modelFile } from '../src/search/model-dir.js';
 import { ModelIndex } from '../src/search/model-index.js';
 import { ENCODER_NAMES } from '../src/model/encoders.js';

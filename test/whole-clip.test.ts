@@ -7,7 +7,7 @@ import wavefile from 'wavefile';
 import { CLIP_SAMPLES, clipWindows, fitClip, readWav, SAMPLE_RATE } from '../src/audio/clip.js';
 import { mfccOfClips } from '../src/eval/mfcc.js';
 import { embedClips } from '../src/search/clip-embedder.js';
-import { readManifest } from '../src/search/manifest.js';
+import { readManifest } from '../src/search/model-manifest.js';
 import { runBoiler } from './helpers/cli.js';
 import { fixtureWavs } from './helpers/model-dir.js';
 import { scratchDir } from './helpers/scratch.js';

@@ -1,9 +1,9 @@
-import { benchConvert } from './convert.js';
-import { benchEncoder } from './encoder.js';
+import { benchConvert } from './convert-bench.js';
+import { benchEncoder } from './encoder-bench.js';
 import { writeBenchResult, type BenchResult } from './result.js';
-import { benchIndex } from './search-index.js';
-import { benchServe } from './serve.js';
-import { benchTrain } from './train.js';
+import { benchIndex } from './search-index-bench.js';
+import { benchServe } from './serve-bench.js';
+import { benchTrain } from './train-bench.js';
 
 export interface SuiteOptions {
   /** A model directory: the index and serve benchmarks also run on its embeddings. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { planConversion, runConversion, type ConvertSummary } from '../audio/convert.js';
+import { planConversion, runConversion, type ConvertSummary } from '../audio/convert-directory.js';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { action, integerIn } from '../cli/context.js';
 import { INTERRUPTED, watchInterrupts } from '../cli/interrupt.js';

@@ -30,7 +30,7 @@ async function ffmpegVersion(path: string): Promise<string> {
 /** One training step of the paper preset (batch 4) on the active backend, after a first step that compiles its kernels. */
 async function gpuSmoke(backend: string): Promise<{ preset: string; batchSize: number; firstStepSeconds: number; stepSeconds: number }> {
   // Imported here: the trainer and its workers are not needed for the plain report.
-  const [{ writeSyntheticWavs }, { measureTraining }] = await Promise.all([import('../bench/clips.js'), import('../bench/train.js')]);
+  const [{ writeSyntheticWavs }, { measureTraining }] = await Promise.all([import('../bench/clips.js'), import('../bench/train-bench.js')]);
   const scratch = mkdtempSync(join(tmpdir(), 'boiler-doctor-'));
   try {
     const plan = { preset: 'paper' as const, batchSize: 4, steps: 2 };

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { action, corsOrigins, integerIn, positiveNumber } from '../cli/context.js';
 import { resolveModelDir } from '../search/model-dir.js';
-import { runServer, type ServeOptions } from '../server/serve.js';
+import { runServer, type ServeOptions } from '../server/run-server.js';
 
 interface ServeCommandOptions extends ServeOptions {
   modelDir?: string;

@@ -6,7 +6,7 @@ import { estimateCoubs } from './estimate.js';
 import { Http } from './http.js';
 import { removeStaleTemporaries } from '../atomic-file.js';
 import { makeDirectory, prepareOutputDirectory } from '../util/make-dir.js';
-import { Manifest, isSettled, type ManifestEntry } from './manifest.js';
+import { Manifest, isSettled, type ManifestEntry } from './crawl-manifest.js';
 import { timelinePages } from './pager.js';
 import type { StartProgress } from '../progress.js';
 import type { RetryNotice, RetryPolicy } from './retry.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Coub } from './api.js';
 import { downloadFile } from './download.js';
 import type { Http } from './http.js';
-import type { ManifestEntry } from './manifest.js';
+import type { ManifestEntry } from './crawl-manifest.js';
 import { chooseAudio, chooseVideo, type MediaChoice } from './media.js';
 import { PermanentError, TransientError } from './retry.js';
 import { writeThenRename } from './write-then-rename.js';

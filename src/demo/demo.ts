@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertDirectory } from '../audio/convert.js';
+import { convertDirectory } from '../audio/convert-directory.js';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { UserError } from '../errors.js';
-import type { EncoderName } from '../model/onnx/graph.js';
+import type { EncoderName } from '../model/encoders.js';
 import { buildModelDir } from '../search/build-model-dir.js';
 import type { Match } from '../search/model-index.js';
 import { ModelIndex } from '../search/model-index.js';

@@ -102,7 +102,8 @@ export function meanFreqTop(model: VQVAE2, mel: tf.Tensor3D): Float32Array {
   return fromEncoding(model, mel, ({ quantT }) => tf.tidy(() => meanOverMel(quantT).dataSync() as Float32Array));
 }
 
-export const ENCODERS: Record<EncoderName, (model: VQVAE2, mel: tf.Tensor3D) => Float32Array> = {
+/** Each encoder's embedding computed with TensorFlow.js (encoder.onnx computes the same in ONNX). */
+export const TFJS_EMBEDDINGS: Record<EncoderName, (model: VQVAE2, mel: tf.Tensor3D) => Float32Array> = {
   BagTopVQVAE: bagTop,
   BagBottomVQVAE: bagBottom,
   MeanFreqTopVQVAE: meanFreqTop,

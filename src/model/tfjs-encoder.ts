@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MEL, logMel } from '../audio/mel.js';
 import { UserError } from '../errors.js';
 import { chooseBackend, requestedBackend } from './backend.js';
-import { ENCODERS, ENCODER_NAMES, embeddingSize, type EncoderName } from './encoders.js';
+import { TFJS_EMBEDDINGS, ENCODER_NAMES, embeddingSize, type EncoderName } from './encoders.js';
 import { readSafetensors, writeSafetensors, type TensorMap } from './safetensors.js';
 import { createVQVAE2, presetOfStateDict, type VQVAE2 } from './vqvae.js';
 
@@ -48,7 +48,7 @@ export class TfjsEncoder {
   async embed(wavs: Float32Array, count: number): Promise<Float32Array> {
     const mel = tf.tensor3d(logMel(wavs, count), [count, MEL.nMels, MEL.frames]);
     try {
-      return ENCODERS[this.encoder](this.model, mel);
+      return TFJS_EMBEDDINGS[this.encoder](this.model, mel);
     } finally {
       mel.dispose();
     }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { readManifestEntries } from '../crawl/manifest.js';
+import { readManifestEntries } from '../crawl/crawl-manifest.js';
 
 /** What a clip is called in search results: a coub (by permalink) or, for other audio, its file name. */
 export interface ClipIdentity {

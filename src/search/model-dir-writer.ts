@@ -5,7 +5,7 @@ import type { WindowMode } from '../audio/clip.js';
 import { UserError } from '../errors.js';
 import { calibrateSearch, type Calibration } from './calibrate.js';
 import { clipIdentity, readCrawlPermalinks, type ClipIdentity } from './coub.js';
-import { DamagedManifest, fileRecord, libraryVersions, readManifest, writeManifest } from './manifest.js';
+import { DamagedManifest, fileRecord, libraryVersions, readManifest, writeManifest } from './model-manifest.js';
 import { holdsModelFiles, modelFile } from './model-dir.js';
 import { DamagedFile, committedGraph, readCommitted, readLines, readVectors } from './model-index.js';
 import { metadataLine, projectorConfig, tensorLine } from './projector.js';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { modelDirVariable, type Environment } from '../env.js';
 import { UserError } from '../errors.js';
-import { ENCODERS } from '../model/onnx/graph.js';
+import { ENCODER_NAMES } from '../model/encoders.js';
 import { MFCC_ENCODER } from '../model/encoders.js';
 import { shellWord } from './shell-word.js';
 import { MODEL_FILES, type ModelFile } from './types.js';
@@ -54,7 +54,7 @@ export function missingManifestAdvice(dir: string): string {
   const path = resolve(dir);
   const encoder = basename(path);
   const checkpoint = `${dirname(path)}.safetensors`;
-  const besideCheckpoint = (ENCODERS as readonly string[]).includes(encoder) && existsSync(checkpoint);
+  const besideCheckpoint = (ENCODER_NAMES as readonly string[]).includes(encoder) && existsSync(checkpoint);
   if (!besideCheckpoint && !holdsModelFiles(dir)) return 'run boiler index to make one';
   if (besideCheckpoint) return `run boiler index --wav-dir WAVS --checkpoint ${shellWord(checkpoint)} ${encoder} (with the --wav-dir it was made from)`;
   if (encoder.endsWith(`-${MFCC_ENCODER}`)) return `run boiler index --wav-dir ${shellWord(path.slice(0, -MFCC_ENCODER.length - 1))} ${MFCC_ENCODER} to make it again`;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { coubIdOfLabel } from './coub.js';
-import { fileRecord, readManifest, repairAdvice } from './manifest.js';
+import { fileRecord, readManifest, repairAdvice } from './model-manifest.js';
 import { missingManifestAdvice, modelFile } from './model-dir.js';
 import { MODEL_FILES, type Manifest, type ModelFile } from './types.js';
 import { parseTensorLine } from './projector.js';

@@ -6,7 +6,7 @@
  */
 import { seededRandom } from '../util/random.js';
 import { MFCC_ENCODER } from '../model/encoders.js';
-import { repairAdvice } from './manifest.js';
+import { repairAdvice } from './model-manifest.js';
 import { modelFile } from './model-dir.js';
 import type { Manifest } from './types.js';
 import { DamagedFile, readCommitted } from './model-index.js';

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { describeError, UserError } from '../errors.js';
 import { ClipCatalog } from '../search/clip-catalog.js';
-import { repairAdvice } from '../search/manifest.js';
+import { repairAdvice } from '../search/model-manifest.js';
 import type { MediaEmbedder } from '../search/media-embedder.js';
 import type { ModelIndex } from '../search/model-index.js';
 import { readBody } from './body.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ManifestEntry } from '../../src/crawl/manifest.js';
+import type { ManifestEntry } from '../../src/crawl/crawl-manifest.js';
 import { expectedAudio } from './catalog.js';
 import { mediaBytes, type FakeCoubSpec } from './server.js';
 import { scratchDir } from '../helpers/scratch.js';

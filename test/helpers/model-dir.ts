@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertDirectory } from '../../src/audio/convert.js';
+import { convertDirectory } from '../../src/audio/convert-directory.js';
 import { buildModelDir } from '../../src/search/build-model-dir.js';
 import { TINY_REFERENCE } from '../model/reference.js';
 import { FIXTURES } from './cli.js';

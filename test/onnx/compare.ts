@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { CLIP_SAMPLES } from '../../src/audio/clip.js';
-import { buildEncoderOnnx, type EncoderName } from '../../src/model/onnx/graph.js';
+import type { EncoderName } from '../../src/model/encoders.js';
+import { buildEncoderOnnx } from '../../src/model/onnx/graph.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
 import { worstRowCosine } from '../model/reference.js';
 

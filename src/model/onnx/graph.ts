@@ -1,4 +1,5 @@
 import { UserError } from '../../errors.js';
+import type { EncoderName } from '../encoders.js';
 import type { TensorMap } from '../safetensors.js';
 import { CODE_SCALE, MEL, PRESETS, bottomLatent, encodeBottom, layers, topLatent } from '../vqvae2.js';
 import type { Codebook, ConvLayer, Ops, VQVAE2Config } from '../vqvae2.js';
@@ -6,10 +7,6 @@ import { attr, GraphBuilder } from './builder.js';
 import { logMelGraph } from './frontend.js';
 import { encodeModel, type ValueInfo } from './proto.js';
 import { Weights } from './weights.js';
-
-/** The original's three encoders (boiler/encoder.py), BagTopVQVAE its default. */
-export { ENCODER_NAMES as ENCODERS, type EncoderName } from '../encoders.js';
-import type { EncoderName } from '../encoders.js';
 
 /** ONNX operator set 17 (onnxruntime ≥ 1.12). */
 const OPSET = 17;

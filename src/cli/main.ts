@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { benchCommand } from './commands/bench.js';
-import { convertCommand } from './commands/convert.js';
-import { crawlCommand } from './commands/crawl.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand } from './commands/doctor.js';
-import { evalCommand } from './commands/eval.js';
-import { trainCommand } from './commands/train.js';
-import { indexCommand } from './commands/index.js';
-import { queryCommand } from './commands/query.js';
-import { serveCommand } from './commands/serve.js';
-import { statsCommand } from './commands/stats.js';
-import { ExitCode, UserError, describeError } from './errors.js';
+import { benchCommand } from '../commands/bench.js';
+import { convertCommand } from '../commands/convert.js';
+import { crawlCommand } from '../commands/crawl.js';
+import { demoCommand } from '../commands/demo.js';
+import { doctorCommand } from '../commands/doctor.js';
+import { evalCommand } from '../commands/eval.js';
+import { trainCommand } from '../commands/train.js';
+import { indexCommand } from '../commands/index-command.js';
+import { queryCommand } from '../commands/query.js';
+import { serveCommand } from '../commands/serve.js';
+import { statsCommand } from '../commands/stats.js';
+import { ExitCode, UserError, describeError } from '../errors.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Each subcommand is a small module that parses its options and calls the library. */
 const SUBCOMMANDS: ((program: Command) => Command)[] = [demoCommand, doctorCommand, crawlCommand, convertCommand, statsCommand, trainCommand, indexCommand, queryCommand, serveCommand, evalCommand, benchCommand];

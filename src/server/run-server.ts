@@ -4,7 +4,7 @@ import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { ExitCode, UserError } from '../errors.js';
 import { MediaEmbedder } from '../search/media-embedder.js';
 import { modelFile } from '../search/model-dir.js';
-import { repairAdvice } from '../search/manifest.js';
+import { repairAdvice } from '../search/model-manifest.js';
 import type { Manifest } from '../search/types.js';
 import { ModelIndex } from '../search/model-index.js';
 import { feedbackFileFor } from './feedback.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseBackend } from '../model/backend.js';
-import type { PresetName } from '../model/presets.js';
+import type { PresetName } from '../model/vqvae2.js';
 import { train, type StepMetrics } from '../train/trainer.js';
 import { writeSyntheticWavs } from './clips.js';
 import { machineNote, median } from './measure.js';

@@ -3,10 +3,10 @@ import { action, integerIn } from '../cli/context.js';
 import { createProgress } from '../cli/progress.js';
 import { commitIntervalSeconds } from '../env.js';
 import { ExitCode, UserError } from '../errors.js';
-import { ENCODERS, type EncoderName } from '../model/onnx/graph.js';
+import { ENCODER_NAMES, type EncoderName } from '../model/encoders.js';
 import { DEFAULT_ENCODER, MFCC_ENCODER } from '../model/encoders.js';
 import { buildModelDir, type BuiltModelDir } from '../search/build-model-dir.js';
-import { DEFAULT_GRAPH_PARAMETERS } from '../search/manifest.js';
+import { DEFAULT_GRAPH_PARAMETERS } from '../search/model-manifest.js';
 import { shellWord } from '../search/shell-word.js';
 
 interface IndexCommandOptions {
@@ -57,7 +57,7 @@ function checkCheckpoint(encoder: string, checkpoint: string | undefined): void 
 export function indexCommand(program: Command): Command {
   return new Command('index')
     .description('embed a directory of wavs with a checkpoint\'s encoder (or mfcc) into a model directory: encoder.onnx, projector files, HNSW index')
-    .addArgument(new Argument('[encoder]', 'embedding to index (mfcc: computed, needs no --checkpoint)').choices([...ENCODERS, MFCC_ENCODER]).default(DEFAULT_ENCODER))
+    .addArgument(new Argument('[encoder]', 'embedding to index (mfcc: computed, needs no --checkpoint)').choices([...ENCODER_NAMES, MFCC_ENCODER]).default(DEFAULT_ENCODER))
     .requiredOption('--wav-dir <dir>', 'directory of 16 kHz mono wavs (boiler convert makes one)')
     .option('--checkpoint <file>', 'trained weights, SAVE/vqvae_NNN.safetensors; the model directory is SAVE/vqvae_NNN/ENCODER (mfcc: WAV_DIR-mfcc beside the wavs)')
     .option('--standardise', 'standardise each embedding dimension over the clips (default for mfcc; a new directory only)')

@@ -24,13 +24,13 @@ export function workerCounts(): number[] {
   return [...new Set([1, availableParallelism()])];
 }
 
-export interface RunningServer {
+export interface ServeProcess {
   url: URL;
   stop(): Promise<void>;
 }
 
 /** Starts `boiler serve` (with `workers` processes) on a free loopback port and waits until it says where it listens. */
-export function startServer(modelDir: string, workers = 1): Promise<RunningServer> {
+export function spawnServeProcess(modelDir: string, workers = 1): Promise<ServeProcess> {
   const args = [BOILER, 'serve', '--model-dir', modelDir, '--port', '0', '--workers', String(workers)];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -90,7 +90,7 @@ export async function benchServe(options: ServeBenchOptions = {}): Promise<Bench
     const { manifest } = ModelIndex.open(modelDir);
     described = `${manifest.count} clips, ${manifest.dimension}-d, search ${manifest.search.method === 'exact' ? 'exact' : `graph ef ${manifest.search.ef}`}`;
     for (const workers of workerCounts()) {
-      const server = await startServer(modelDir, workers);
+      const server = await spawnServeProcess(modelDir, workers);
       try {
         const requests = queries.map((q) => postRequest(new URL('/nearest?k=10', server.url), JSON.stringify({ embedding: Array.from(q) })));
         await runLoad(server.url, requests, 8, SERVE_PLAN.warmUpSeconds); // JIT, caches

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertDirectory } from '../audio/convert.js';
+import { convertDirectory } from '../audio/convert-directory.js';
 import { locateFfmpeg } from '../audio/ffmpeg.js';
 import { FFMPEG_GLOBAL_OPTIONS, INPUT_OPTIONS, wavOutputOptions } from '../audio/transcode.js';
 import { SAMPLE_RATE } from '../model/vqvae2.js';
