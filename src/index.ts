@@ -18,11 +18,15 @@ export { evaluate, type EvaluateOptions, type EvaluationReport } from './eval/ev
 export { formatReport } from './eval/report.js';
 export type { RetrievalScores } from './eval/metrics.js';
 export { startServer, type RunningServer, type ServerOptions } from './server/server.js';
+export { runServer, type ServeOptions } from './server/run-server.js';
+// How every stage reports progress: it starts a job and ticks it; pass your own StartProgress to draw it.
+export type { Progress, ProgressJob, StartProgress } from './progress.js';
 
 // A model directory, opened and searched.
 export { ModelIndex, type ClipRecord, type Match } from './search/model-index.js';
 export { resolveModelDir } from './search/model-dir.js';
-export { DEFAULT_GRAPH_PARAMETERS, readManifest, type IndexParameters, type Manifest } from './search/model-manifest.js';
+export { DEFAULT_GRAPH_PARAMETERS, readManifest } from './search/model-manifest.js';
+export { MODEL_FILES, type FileRecord, type IndexParameters, type Manifest, type ModelFile } from './search/types.js';
 
 // Audio into vectors: any media file (through ffmpeg), or samples already at SAMPLE_RATE.
 export { MediaEmbedder } from './search/media-embedder.js';
