@@ -55,18 +55,6 @@ function paintedPixels(page: Page, selector: string): Promise<number> {
   });
 }
 
-interface MapHandle {
-  count: number;
-  stats: { baseRenders: number; paints: number; lookups: number; maxLookupVisited: number; lastBaseRenderMs: number };
-  screenPointOf(index: number): { x: number; y: number };
-  load(map: unknown): void;
-}
-declare global {
-  interface Window {
-    boilerMap: MapHandle;
-  }
-}
-
 async function expectNoHorizontalScroll(page: Page, width: number) {
   await page.setViewport({ width, height: 844, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));

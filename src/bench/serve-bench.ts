@@ -53,8 +53,8 @@ export function spawnServeProcess(modelDir: string, workers = 1): Promise<ServeP
   });
 }
 
-/** A model directory of random unit vectors (no encoder: POST /nearest takes embeddings). */
-function randomModelDir(dir: string): Float32Array[] {
+/** Writes a model directory of random unit vectors into `dir` (no encoder: POST /nearest takes embeddings); returns `dir`. */
+export function serveBenchModelDir(dir: string): string {
   const { clips, dimension } = SERVE_PLAN;
   const vectors = randomUnitVectors(clips, dimension, 1);
   const writer = ModelDirWriter.open(dir, {
@@ -65,7 +65,7 @@ function randomModelDir(dir: string): Float32Array[] {
   });
   vectors.forEach((v, i) => writer.add(`clip-${i}.wav`, { coubId: `c${i}`, label: `https://coub.com/view/c${i}` }, v));
   writer.commit({ calibrate: true });
-  return randomUnitVectors(SERVE_PLAN.queries, dimension, 2);
+  return dir;
 }
 
 /** Some of the model directory's own embeddings (seeded), as queries. */
@@ -86,7 +86,7 @@ export async function benchServe(options: ServeBenchOptions = {}): Promise<Bench
   let described: string;
   try {
     const modelDir = options.modelDir ?? scratch!;
-    const queries = options.modelDir ? ownQueries(modelDir) : randomModelDir(modelDir);
+    const queries = options.modelDir ? ownQueries(modelDir) : (serveBenchModelDir(modelDir), randomUnitVectors(SERVE_PLAN.queries, SERVE_PLAN.dimension, 2));
     const { manifest } = ModelIndex.open(modelDir);
     described = `${manifest.count} clips, ${manifest.dimension}-d, search ${manifest.search.method === 'exact' ? 'exact' : `graph ef ${manifest.search.ef}`}`;
     for (const workers of workerCounts()) {

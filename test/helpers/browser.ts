@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { scratchDir } from './scratch.js';
@@ -84,5 +85,18 @@ export class RequestRecorder {
   /** The requests that went anywhere but 127.0.0.1 (data:, blob: and about: URLs stay in the browser). */
   outside(): string[] {
     return this.urls.filter((url) => !LOCAL_SCHEMES.test(url) && new URL(url).hostname !== '127.0.0.1');
+  }
+}
+
+/** What the page's map (src/server/web/map.js) exposes as window.boilerMap, for tests and benchmarks. */
+export interface MapHandle {
+  count: number;
+  stats: { baseRenders: number; paints: number; lookups: number; maxLookupVisited: number; lastBaseRenderMs: number; lastPaintMs: number };
+  screenPointOf(index: number): { x: number; y: number };
+  load(map: unknown): void;
+}
+declare global {
+  interface Window {
+    boilerMap: MapHandle;
   }
 }
