@@ -32,7 +32,8 @@ export interface Chart {
   panels: Panel[];
 }
 
-const PANEL_WIDTH = 540;
+/** Each panel's plot width in CSS pixels; the PNG is drawn at twice that. */
+export const PANEL_WIDTH = 540;
 const PLOT_HEIGHT = 300;
 
 function panelSpec(panel: Panel, index: number) {
