@@ -104,7 +104,7 @@ test('index embeds whole clips by default and --first-window the first 8.2 s; qu
   });
   assert.equal(headers['x-boiler-audio-seconds'], '20.000');
   const matches = JSON.parse(body) as { coub_id: string; distance: number }[];
-  assert.deepEqual(Object.keys(matches[0]).sort(), ['coub_id', 'distance', 'url']);
+  assert.deepEqual(Object.keys(matches[0]).sort(), ['audio', 'category', 'coub', 'coub_id', 'distance', 'rank', 'title', 'url']);
   assert.equal(matches[0].coub_id, 'long.wav');
 });
 
