@@ -128,8 +128,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       allow('GET, HEAD');
       const { clip } = clipNamed(audio[1]);
       if (clip.audioPath === null) throw new HttpError(404, `the model directory does not say where ${clip.id}'s audio is: index it again with boiler index --wav-dir`);
-      if (!existsSync(clip.audioPath)) throw new HttpError(404, `${clip.id}'s audio is no longer at ${clip.audioPath}`);
-      return sendFile(request, response, clip.audioPath, { 'Cache-Control': 'max-age=3600' });
+      return sendFile(request, response, clip.audioPath, { 'Cache-Control': 'max-age=3600' }).catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'ENOENT' ? new HttpError(404, `${clip.id}'s audio is no longer at ${clip.audioPath}`) : error;
+      });
     }
     const nearestClip = NEAREST_CLIP.exec(path);
     if (nearestClip) {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { metricsFileIn } from '../train/metrics-file.js';
 
 /** A line of `boiler train`'s metrics.jsonl: the step and its figures (loss, recon, latent, codesTop, …). */
 export type MetricsRow = Record<string, number>;
@@ -9,7 +10,7 @@ export const MAX_CHART_ROWS = 2000;
 
 /** The metrics.jsonl that `boiler train` wrote beside a checkpoint. */
 export function metricsFileOf(checkpoint: string): string {
-  return join(dirname(checkpoint), 'metrics.jsonl');
+  return metricsFileIn(dirname(checkpoint));
 }
 
 /**

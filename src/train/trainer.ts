@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { removeStaleTemporaries, writeFileAtomic } from '../atomic-file.js';
 import { MEL } from '../audio/mel.js';
@@ -25,6 +25,7 @@ import { dropEventsAfter, EventWriter } from './tensorboard.js';
 import { melImage } from './mel-image.js';
 import { prepareOutputDirectory } from '../util/make-dir.js';
 import type { StartProgress } from '../progress.js';
+import { metricsFileIn } from './metrics-file.js';
 
 export interface TrainOptions {
   wavDir: string;
@@ -215,7 +216,7 @@ export async function train(options: TrainOptions, listener: TrainListener): Pro
     health?.loadState(resume.moments, resume.state.step);
     Object.assign(state, { epoch: resume.state.epoch, step: resume.state.step, epochStep: resume.state.epochStep });
   }
-  const metricsPath = join(options.saveDir, 'metrics.jsonl');
+  const metricsPath = metricsFileIn(options.saveDir);
   keepMetricsUpTo(metricsPath, state.step);
   dropEventsAfter(options.saveDir, state.step);
   const events = new EventWriter(options.saveDir);
